@@ -1,0 +1,106 @@
+//! Reading a bitcode file's header: is it bitcode, and which LLVM wrote it.
+
+use std::path::{Path, PathBuf};
+
+use llvm_bitcode::bitcode::{Payload, Record};
+use llvm_bitcode::visitor::BitStreamVisitor;
+use llvm_bitcode::Bitcode;
+
+use crate::toolchain::{parse_version, Version};
+use crate::Error;
+
+/// A bitcode file read into memory, with the LLVM release that wrote it.
+pub struct BitcodeFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// The producer string of its identification block (`LLVM22.1.8`).
+    pub producer: Option<String>,
+    /// The LLVM release named by the producer string.
+    pub version: Option<Version>,
+}
+
+/// The `IDENTIFICATION_BLOCK` id and its `STRING` record code.
+const IDENTIFICATION_BLOCK: u32 = 13;
+const IDENTIFICATION_STRING: u64 = 1;
+
+/// Collects the producer string, skipping every other block (the module
+/// itself is never decoded).
+#[derive(Default)]
+struct Producer(Option<String>);
+
+impl BitStreamVisitor for Producer {
+    fn should_enter_block(&mut self, block_id: u32) -> bool {
+        block_id == IDENTIFICATION_BLOCK && self.0.is_none()
+    }
+    fn did_exit_block(&mut self, _block_id: u32) {}
+    fn visit(&mut self, block_id: u32, mut record: Record) {
+        if block_id != IDENTIFICATION_BLOCK || record.id != IDENTIFICATION_STRING {
+            return;
+        }
+        let text = match record.take_payload() {
+            Some(Payload::Char6String(s)) => s,
+            Some(Payload::Array(chars)) => chars.iter().map(|&c| c as u8 as char).collect(),
+            _ => record.fields().iter().map(|&c| c as u8 as char).collect(),
+        };
+        self.0 = Some(text);
+    }
+}
+
+impl BitcodeFile {
+    /// Reads `path`, refusing anything that is not LLVM bitcode.
+    pub fn read(path: &Path) -> crate::Result<BitcodeFile> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let is_raw = bytes.starts_with(b"BC\xC0\xDE");
+        let is_wrapped = bytes.starts_with(&[0xDE, 0xC0, 0x17, 0x0B]);
+        if !is_raw && !is_wrapped {
+            return Err(Error::NotBitcode {
+                path: path.to_path_buf(),
+                hint: describe(&bytes),
+            });
+        }
+        let mut producer = Producer::default();
+        // A damaged stream is left for LLVM to diagnose when it parses it.
+        let _ = Bitcode::read(&bytes, &mut producer);
+        let version = producer.0.as_deref().and_then(|p| parse_version(p, "LLVM"));
+        Ok(BitcodeFile {
+            path: path.to_path_buf(),
+            bytes,
+            producer: producer.0,
+            version,
+        })
+    }
+
+    /// Refuses bitcode written by an LLVM of a newer major than `engine`:
+    /// LLVM reads bitcode of older releases, not of newer ones.
+    pub fn check_readable_by(&self, engine: Version) -> crate::Result<()> {
+        match self.version {
+            Some(found) if found.major > engine.major => Err(Error::BitcodeTooNew {
+                path: self.path.clone(),
+                found,
+                engine,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A hint at what a non-bitcode file is, for the error message.
+fn describe(bytes: &[u8]) -> String {
+    let what = if bytes.starts_with(b"\x7fELF") {
+        "an ELF object; compile the helpers with `cinline cc` (or `clang -emit-llvm`)"
+    } else if bytes.starts_with(b"!<arch>") {
+        "an ar archive"
+    } else if bytes.starts_with(b"; ModuleID") || bytes.starts_with(b"source_filename") {
+        "textual LLVM IR; assemble it with `llvm-as`"
+    } else if bytes.is_empty() {
+        "empty"
+    } else {
+        return String::new();
+    };
+    format!(" (it is {what})")
+}

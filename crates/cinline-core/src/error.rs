@@ -1,0 +1,114 @@
+//! The error type of the cinline pipeline.
+
+use std::path::PathBuf;
+
+use cinline_llvm::Version;
+
+/// Everything that can go wrong in the pipeline. Each message names the file
+/// or command concerned and says what to do where cinline can tell.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An input file cannot be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// An output file cannot be written.
+    #[error("{}: cannot write: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file given as bitcode is not LLVM bitcode.
+    #[error("{}: not LLVM bitcode{hint}", path.display())]
+    NotBitcode {
+        /// The file.
+        path: PathBuf,
+        /// What it looks like instead, if known.
+        hint: String,
+    },
+    /// Bitcode written by an LLVM newer than the one that must read it.
+    #[error(
+        "{}: bitcode made by LLVM {found}, newer than the engine's LLVM {engine}: \
+         LLVM reads only bitcode of its own or older versions; compile it with a clang of LLVM {} or older",
+        path.display(), engine.major
+    )]
+    BitcodeTooNew {
+        /// The file.
+        path: PathBuf,
+        /// The LLVM that wrote it.
+        found: Version,
+        /// The LLVM that must read it.
+        engine: Version,
+    },
+    /// LLVM refused a file (parse or link error), with LLVM's message.
+    #[error("{}: {message}", path.display())]
+    Llvm {
+        /// The file.
+        path: PathBuf,
+        /// LLVM's message.
+        message: String,
+    },
+    /// A helper defines a symbol the crate defines too.
+    #[error(
+        "{}: defines `{symbol}`, which {} also defines; a helper must not define \
+         symbols of the crate (rename it, or drop it from the helpers)",
+        helper.display(), other.display()
+    )]
+    DuplicateSymbol {
+        /// The helper bitcode file.
+        helper: PathBuf,
+        /// The other file.
+        other: PathBuf,
+        /// The symbol.
+        symbol: String,
+    },
+    /// A helper was compiled for another architecture than the crate.
+    #[error(
+        "{}: compiled for {found}, but the crate {} is for {expected}; \
+         compile the helpers with `cinline cc --target {expected}`",
+        helper.display(), krate.display()
+    )]
+    ArchMismatch {
+        /// The helper bitcode file.
+        helper: PathBuf,
+        /// The crate bitcode file.
+        krate: PathBuf,
+        /// The helper's triple.
+        found: String,
+        /// The crate's triple.
+        expected: String,
+    },
+    /// rustc's libLLVM cannot be found or loaded.
+    #[error("cannot use rustc's libLLVM: {0}")]
+    LibLlvm(String),
+    /// A tool is not installed.
+    #[error("{tool} not found (tried {}); {hint}", tried.join(", "))]
+    ToolNotFound {
+        /// The tool (`clang`, `llvm-link`, `rustc`).
+        tool: String,
+        /// The names and paths tried.
+        tried: Vec<String>,
+        /// What to install or set.
+        hint: String,
+    },
+    /// A tool ran and failed.
+    #[error("`{command}` failed ({status}){}", if stderr.is_empty() { String::new() } else { format!(":\n{}", stderr.trim_end()) })]
+    ToolFailed {
+        /// The command line.
+        command: String,
+        /// Its exit status.
+        status: String,
+        /// What it printed on stderr.
+        stderr: String,
+    },
+    /// Wrong use of an option or input.
+    #[error("{0}")]
+    Usage(String),
+}

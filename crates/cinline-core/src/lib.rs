@@ -1,0 +1,32 @@
+//! The cinline pipeline, usable from any build system.
+//!
+//! Data flows through these modules in this order:
+//!
+//! 1. [`toolchain`] finds rustc, clang, the LLVM tools and rustc's libLLVM,
+//!    and reads what rustc uses for a target (triple, data layout);
+//! 2. [`cc`] compiles C helpers to bitcode for that target;
+//! 3. [`link`] merges helper bitcode into a crate's bitcode, gives the
+//!    helpers internal linkage, reconciles attributes that would block
+//!    inlining ([`inline_attrs`]) and writes the crate's native object, with
+//!    one of two engines;
+//! 4. [`report`] finds helper calls left in objects and says why;
+//! 5. [`doctor`] runs all of the above on a tiny sample to prove that
+//!    inlining works on this machine.
+
+pub mod bitcode;
+pub mod cc;
+pub mod doctor;
+mod env;
+mod error;
+pub mod inline_attrs;
+pub mod link;
+mod output;
+pub mod report;
+pub mod toolchain;
+
+pub use env::getenv;
+pub use error::Error;
+pub use output::write_atomic;
+
+/// Result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,136 @@
+//! The `llvm-tools` engine: the Linux kernel's exact commands,
+//! `llvm-link --internalize --suppress-warnings` then
+//! `clang -c -Wno-override-module`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use cinline_llvm::{CodeModel, Llvm, RelocModel};
+
+use super::prepare::{arch_of, prepare, read_for, resolve, Resolved};
+use super::{Engine, LinkOptions, LinkOutcome};
+use crate::output::{persist, temp_beside};
+use crate::toolchain::{find_clang, find_llvm_tool, run, Rustc, Tool};
+use crate::{write_atomic, Error};
+
+/// The clang flags that carry `resolved` (the merged module's functions
+/// already carry their CPU and features; only explicit options are passed).
+fn clang_flags(resolved: &Resolved, opts: &LinkOptions, arch: &str) -> Vec<String> {
+    let mut flags = vec![match resolved.size {
+        Some(s) => format!("-O{s}"),
+        None => format!("-O{}", resolved.opt as u8),
+    }];
+    flags.push(
+        match resolved.reloc {
+            RelocModel::Static => "-fno-pic",
+            _ => "-fPIC",
+        }
+        .into(),
+    );
+    let model = match resolved.code_model {
+        CodeModel::Default => None,
+        CodeModel::Tiny => Some("tiny"),
+        CodeModel::Small => Some("small"),
+        CodeModel::Kernel => Some("kernel"),
+        CodeModel::Medium => Some("medium"),
+        CodeModel::Large => Some("large"),
+    };
+    flags.extend(model.map(|m| format!("-mcmodel={m}")));
+    if let Some(cpu) = &opts.codegen.target_cpu {
+        let flag = if arch == "x86_64" || arch.starts_with('i') {
+            "-march"
+        } else {
+            "-mcpu"
+        };
+        flags.push(format!("{flag}={cpu}"));
+    }
+    for feature in opts
+        .codegen
+        .feature_string()
+        .split(',')
+        .filter(|f| !f.is_empty())
+    {
+        flags.extend(["-Xclang", "-target-feature", "-Xclang", feature].map(String::from));
+    }
+    flags
+}
+
+pub(super) fn link(
+    llvm: Option<&'static Llvm>,
+    rustc: &Rustc,
+    opts: &LinkOptions,
+) -> crate::Result<LinkOutcome> {
+    let llvm_link = find_llvm_tool("llvm-link", opts.llvm_bin.as_deref(), rustc.llvm.major)?;
+    let clang: Tool = match &opts.llvm_bin {
+        Some(_) => find_llvm_tool("clang", opts.llvm_bin.as_deref(), rustc.llvm.major)?,
+        None => find_clang(None, llvm_link.version.major)?,
+    };
+    let mut inputs: Vec<PathBuf> = std::iter::once(&opts.krate)
+        .chain(&opts.helpers)
+        .cloned()
+        .collect();
+    for path in &inputs {
+        read_for(path, llvm_link.version)?;
+    }
+    let scratch = tempfile::tempdir().map_err(|source| Error::Write {
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let mut warnings = Vec::new();
+    let mut outcome_symbols = Vec::new();
+    let mut mismatches = Vec::new();
+    let ctx = llvm.map(Llvm::context);
+    let prepared = match (&ctx, llvm) {
+        (Some(ctx), Some(llvm)) => Some(prepare(ctx, llvm.version(), opts)?),
+        _ => None,
+    };
+    let resolved = resolve(&opts.codegen, prepared.as_ref().map(|p| &p.krate))?;
+    let arch = prepared
+        .as_ref()
+        .map(|p| arch_of(&p.krate.triple()).to_string())
+        .unwrap_or_default();
+    if let Some(prepared) = prepared {
+        if prepared.changed() {
+            // Hand the tools the reconciled modules instead of the inputs.
+            let modules =
+                std::iter::once(&prepared.krate).chain(prepared.helpers.iter().map(|(_, m)| m));
+            inputs = modules
+                .enumerate()
+                .map(|(i, module)| {
+                    let path = scratch.path().join(format!("input{i}.bc"));
+                    write_atomic(&path, &module.to_bitcode()).map(|()| path)
+                })
+                .collect::<crate::Result<_>>()?;
+        }
+        outcome_symbols = prepared.helper_symbols;
+        mismatches = prepared.mismatches;
+    } else if opts.reconcile {
+        warnings.push("attribute reconciliation needs rustc's libLLVM; skipped".into());
+    }
+    let merged = scratch.path().join("merged.bc");
+    let mut cmd = Command::new(&llvm_link.path);
+    cmd.args(["--internalize", "--suppress-warnings"])
+        .args(&inputs)
+        .arg("-o")
+        .arg(&merged);
+    run(&mut cmd)?;
+    let tmp = temp_beside(&opts.output)?;
+    let mut cmd = Command::new(&clang.path);
+    cmd.args([
+        "-c",
+        "-Wno-override-module",
+        "-Wno-unused-command-line-argument",
+    ])
+    .args(clang_flags(&resolved, opts, &arch))
+    .arg(&merged)
+    .arg("-o")
+    .arg(&*tmp);
+    run(&mut cmd)?;
+    persist(tmp, &opts.output)?;
+    Ok(LinkOutcome {
+        engine: Engine::LlvmTools,
+        helper_symbols: outcome_symbols,
+        mismatches,
+        warnings,
+    })
+}

@@ -1,0 +1,185 @@
+//! `cinline link`: merge helper bitcode into a crate's bitcode and write
+//! the crate's native object, with one of two engines.
+//!
+//! Both engines start the same way ([`prepare`]): read the files, refuse
+//! bitcode newer than the engine, helpers for another architecture and
+//! helpers that define a symbol the crate defines, then check (and with
+//! `reconcile`, fix) the attributes that would block inlining. Then:
+//!
+//! * [`Engine::RustcLlvm`] links, internalizes, optimizes and emits the
+//!   object inside rustc's own libLLVM ([`in_process`]);
+//! * [`Engine::LlvmTools`] runs the Linux kernel's commands,
+//!   `llvm-link --internalize` and `clang -c` ([`llvm_tools`]).
+
+mod in_process;
+mod llvm_tools;
+mod prepare;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use crate::inline_attrs::Mismatch;
+use crate::toolchain::{load_libllvm, Rustc};
+use crate::Error;
+
+pub use prepare::{arch_of, Prepared};
+
+/// Which LLVM does the link and code generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// rustc's own libLLVM, in process: clang may be of any LLVM not newer
+    /// than rustc's.
+    RustcLlvm,
+    /// The external `llvm-link` and `clang`, as the Linux kernel does.
+    LlvmTools,
+}
+
+impl Engine {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::RustcLlvm => "rustc-llvm",
+            Engine::LlvmTools => "llvm-tools",
+        }
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Engine {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "rustc-llvm" => Ok(Engine::RustcLlvm),
+            "llvm-tools" => Ok(Engine::LlvmTools),
+            _ => Err(format!(
+                "unknown engine `{s}` (expected rustc-llvm or llvm-tools)"
+            )),
+        }
+    }
+}
+
+/// Code generation options, named and valued as rustc's `-C` options. An
+/// unset option takes what rustc used for the crate, read from its bitcode.
+#[derive(Debug, Clone, Default)]
+pub struct Codegen {
+    /// `0`, `1`, `2`, `3`, `s` or `z` (default `2`).
+    pub opt_level: Option<String>,
+    /// `-C target-cpu`.
+    pub target_cpu: Option<String>,
+    /// `-C target-feature`, each `+x` or `-x` (comma-separated lists allowed).
+    pub target_features: Vec<String>,
+    /// `-C relocation-model`: `static`, `pic`, `pie`, `dynamic-no-pic`.
+    pub relocation_model: Option<String>,
+    /// `-C code-model`: `tiny`, `small`, `kernel`, `medium`, `large`.
+    pub code_model: Option<String>,
+}
+
+impl Codegen {
+    /// The optimisation level as a number 0-3 (`s` and `z` count as 2).
+    pub fn opt_number(&self) -> crate::Result<u8> {
+        match self.opt_level.as_deref().unwrap_or("2") {
+            "0" => Ok(0),
+            "1" => Ok(1),
+            "2" | "s" | "z" => Ok(2),
+            "3" => Ok(3),
+            other => Err(Error::Usage(format!(
+                "invalid --opt-level `{other}` (expected 0, 1, 2, 3, s or z)"
+            ))),
+        }
+    }
+
+    /// The extra features as one LLVM feature string.
+    pub fn feature_string(&self) -> String {
+        self.target_features.join(",")
+    }
+}
+
+/// Which passes run on the merged module before code generation.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Passes {
+    /// Inline the helpers and clean up after them; the crate's own code was
+    /// already optimized by rustc (default).
+    #[default]
+    Inline,
+    /// LLVM's whole `default<On>` pipeline again, as the kernel's `clang -O2`.
+    Full,
+    /// A custom new-pass-manager pipeline.
+    Custom(String),
+}
+
+impl FromStr for Passes {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "inline" => Passes::Inline,
+            "full" => Passes::Full,
+            custom => Passes::Custom(custom.to_string()),
+        })
+    }
+}
+
+/// Everything `cinline link` needs.
+#[derive(Debug, Clone, Default)]
+pub struct LinkOptions {
+    /// The crate's bitcode (`rustc --emit=llvm-bc`).
+    pub krate: PathBuf,
+    /// Helper bitcode files (`cinline cc`), linked in this order.
+    pub helpers: Vec<PathBuf>,
+    /// The object file to write.
+    pub output: PathBuf,
+    /// The engine; `None` picks `rustc-llvm` where it can be loaded.
+    pub engine: Option<Engine>,
+    /// Code generation options.
+    pub codegen: Codegen,
+    /// Resolve the attribute mismatches that are safe to resolve.
+    pub reconcile: bool,
+    /// Passes to run (rustc-llvm engine).
+    pub passes: Passes,
+    /// Directory of `llvm-link` and `clang` (llvm-tools engine).
+    pub llvm_bin: Option<PathBuf>,
+}
+
+/// What `link` did.
+#[derive(Debug, Clone)]
+pub struct LinkOutcome {
+    /// The engine that ran.
+    pub engine: Engine,
+    /// Helper symbols given internal linkage.
+    pub helper_symbols: Vec<String>,
+    /// Attribute mismatches found (some reconciled).
+    pub mismatches: Vec<Mismatch>,
+    /// Things the user should know (engine fallback, skipped checks).
+    pub warnings: Vec<String>,
+}
+
+/// Links the helpers into the crate and writes its object.
+pub fn link(opts: &LinkOptions, rustc: &Rustc) -> crate::Result<LinkOutcome> {
+    let mut warnings = Vec::new();
+    let llvm = match load_libllvm(rustc) {
+        Ok(llvm) => Some(llvm),
+        Err(e) if opts.engine != Some(Engine::RustcLlvm) => {
+            warnings.push(format!(
+                "{e}; using the llvm-tools engine, without attribute checks"
+            ));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let engine = opts.engine.unwrap_or(if llvm.is_some() {
+        Engine::RustcLlvm
+    } else {
+        Engine::LlvmTools
+    });
+    let mut outcome = match (engine, llvm) {
+        (Engine::RustcLlvm, Some(llvm)) => in_process::link(llvm, opts)?,
+        (_, llvm) => llvm_tools::link(llvm, rustc, opts)?,
+    };
+    outcome.warnings.splice(0..0, warnings);
+    Ok(outcome)
+}

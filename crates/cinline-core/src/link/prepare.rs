@@ -1,0 +1,191 @@
+//! The checks and attribute work both engines do before linking.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use cinline_llvm::{CodeModel, Context, Module, OptLevel, RelocModel, Version};
+
+use super::{Codegen, LinkOptions};
+use crate::bitcode::BitcodeFile;
+use crate::inline_attrs::{self, Mismatch};
+use crate::Error;
+
+/// The crate and helper modules, checked, ready to link.
+pub struct Prepared<'ctx> {
+    /// The crate's module.
+    pub krate: Module<'ctx>,
+    /// Each helper module with the file it came from, in link order.
+    pub helpers: Vec<(PathBuf, Module<'ctx>)>,
+    /// Every symbol the helpers define, to be internalized.
+    pub helper_symbols: Vec<String>,
+    /// Attribute mismatches, reconciled or not.
+    pub mismatches: Vec<Mismatch>,
+}
+
+impl Prepared<'_> {
+    /// Whether reconciliation changed any module.
+    pub fn changed(&self) -> bool {
+        self.mismatches.iter().any(|m| m.reconciled)
+    }
+}
+
+/// The architecture part of a target triple, with aliases folded.
+pub fn arch_of(triple: &str) -> &str {
+    match triple.split('-').next().unwrap_or_default() {
+        "amd64" => "x86_64",
+        "arm64" => "aarch64",
+        arch => arch,
+    }
+}
+
+/// Reads a bitcode file that LLVM `engine` must be able to parse.
+pub(crate) fn read_for(path: &PathBuf, engine: Version) -> crate::Result<BitcodeFile> {
+    let file = BitcodeFile::read(path)?;
+    file.check_readable_by(engine)?;
+    Ok(file)
+}
+
+fn parse<'ctx>(ctx: &'ctx Context, file: &BitcodeFile) -> crate::Result<Module<'ctx>> {
+    ctx.parse_bitcode(&file.bytes, &file.path.to_string_lossy())
+        .map_err(|e| Error::Llvm {
+            path: file.path.clone(),
+            message: format!("LLVM cannot read it: {e}"),
+        })
+}
+
+/// Reads and parses the crate and helpers in `ctx`, refusing bitcode newer
+/// than `engine`, helpers for another architecture, and symbols defined
+/// twice; then checks (and with `opts.reconcile` resolves) the attributes
+/// that would block inlining.
+pub fn prepare<'ctx>(
+    ctx: &'ctx Context,
+    engine: Version,
+    opts: &LinkOptions,
+) -> crate::Result<Prepared<'ctx>> {
+    let krate = parse(ctx, &read_for(&opts.krate, engine)?)?;
+    let crate_triple = krate.triple();
+    let mut owners: BTreeMap<String, PathBuf> = krate
+        .defined_symbols()
+        .into_iter()
+        .map(|s| (s, opts.krate.clone()))
+        .collect();
+    let mut helpers = Vec::new();
+    let mut helper_symbols = Vec::new();
+    for path in &opts.helpers {
+        let module = parse(ctx, &read_for(path, engine)?)?;
+        let triple = module.triple();
+        if arch_of(&triple) != arch_of(&crate_triple) {
+            return Err(Error::ArchMismatch {
+                helper: path.clone(),
+                krate: opts.krate.clone(),
+                found: triple,
+                expected: crate_triple,
+            });
+        }
+        for symbol in module.defined_symbols() {
+            if let Some(other) = owners.get(&symbol) {
+                return Err(Error::DuplicateSymbol {
+                    helper: path.clone(),
+                    other: other.clone(),
+                    symbol,
+                });
+            }
+            owners.insert(symbol.clone(), path.clone());
+            helper_symbols.push(symbol);
+        }
+        helpers.push((path.clone(), module));
+    }
+    let modules: Vec<&Module<'_>> = helpers.iter().map(|(_, m)| m).collect();
+    let mismatches = inline_attrs::check(&krate, &modules, arch_of(&crate_triple), opts.reconcile);
+    Ok(Prepared {
+        krate,
+        helpers,
+        helper_symbols,
+        mismatches,
+    })
+}
+
+/// Code generation settings with every default filled in from the crate.
+#[derive(Debug, Clone)]
+pub(crate) struct Resolved {
+    pub opt: OptLevel,
+    /// `s` or `z` when size is optimized for.
+    pub size: Option<char>,
+    pub cpu: String,
+    pub features: String,
+    pub reloc: RelocModel,
+    pub code_model: CodeModel,
+}
+
+/// Fills unset options from what rustc put in the crate's module: the CPU
+/// and features of its functions, and its `PIC Level` and `Code Model`
+/// flags. Without a module, the target's defaults.
+pub(crate) fn resolve(codegen: &Codegen, krate: Option<&Module<'_>>) -> crate::Result<Resolved> {
+    let opt = match codegen.opt_number()? {
+        0 => OptLevel::None,
+        1 => OptLevel::Less,
+        2 => OptLevel::Default,
+        _ => OptLevel::Aggressive,
+    };
+    let size = codegen
+        .opt_level
+        .as_deref()
+        .and_then(|o| o.chars().next())
+        .filter(|c| matches!(c, 's' | 'z'));
+    let first_defined = krate.and_then(|m| m.functions().into_iter().find(|f| !f.is_declaration()));
+    let attr = |key: &str| first_defined.as_ref().and_then(|f| f.string_attribute(key));
+    let cpu = codegen
+        .target_cpu
+        .clone()
+        .or_else(|| attr("target-cpu"))
+        .unwrap_or_default();
+    let features = [
+        attr("target-features").unwrap_or_default(),
+        codegen.feature_string(),
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join(",");
+    let reloc = match codegen.relocation_model.as_deref() {
+        Some("static") => RelocModel::Static,
+        Some("pic" | "pie") => RelocModel::Pic,
+        Some("dynamic-no-pic") => RelocModel::DynamicNoPic,
+        Some("default") => RelocModel::Default,
+        Some(other) => {
+            return Err(Error::Usage(format!(
+                "invalid --relocation-model `{other}`"
+            )))
+        }
+        None => match krate {
+            Some(m) if m.flag("PIC Level").is_some() => RelocModel::Pic,
+            Some(_) => RelocModel::Static,
+            None => RelocModel::Default,
+        },
+    };
+    let code_model = match codegen.code_model.as_deref() {
+        Some("tiny") => CodeModel::Tiny,
+        Some("small") => CodeModel::Small,
+        Some("kernel") => CodeModel::Kernel,
+        Some("medium") => CodeModel::Medium,
+        Some("large") => CodeModel::Large,
+        Some(other) => return Err(Error::Usage(format!("invalid --code-model `{other}`"))),
+        // LLVM's `CodeModel::Model` numbering in the module flag.
+        None => match krate.and_then(|m| m.flag("Code Model")) {
+            Some(0) => CodeModel::Tiny,
+            Some(1) => CodeModel::Small,
+            Some(2) => CodeModel::Kernel,
+            Some(3) => CodeModel::Medium,
+            Some(4) => CodeModel::Large,
+            _ => CodeModel::Default,
+        },
+    };
+    Ok(Resolved {
+        opt,
+        size,
+        cpu,
+        features,
+        reloc,
+        code_model,
+    })
+}

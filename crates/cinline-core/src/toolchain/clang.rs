@@ -1,0 +1,127 @@
+//! clang and the LLVM command-line tools (`llvm-link`), found under their
+//! plain or versioned names (`clang-22`, `/usr/lib/llvm-22/bin/clang`).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{parse_version, run, which, Version};
+use crate::{getenv, Error};
+
+/// A tool found on this machine, with the LLVM release it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tool {
+    /// The executable.
+    pub path: PathBuf,
+    /// Its LLVM release, from `--version`.
+    pub version: Version,
+}
+
+/// The oldest LLVM major looked for under a versioned name.
+const OLDEST_MAJOR: u32 = 14;
+
+/// Names to try for `base`, most wanted first: the versioned name of
+/// `prefer_major` (the LLVM of rustc), the plain name, then other versions,
+/// newest first.
+fn versioned_names(base: &str, prefer_major: u32) -> Vec<OsString> {
+    let mut names = vec![
+        format!("{base}-{prefer_major}").into(),
+        format!("/usr/lib/llvm-{prefer_major}/bin/{base}").into(),
+        base.into(),
+    ];
+    for major in (OLDEST_MAJOR..prefer_major + 6).rev() {
+        if major != prefer_major {
+            names.push(format!("{base}-{major}").into());
+        }
+    }
+    names
+}
+
+/// Asks the tool at `path` for its version; `marker` precedes the number in
+/// its `--version` banner.
+fn probe(path: PathBuf, marker: &str) -> Option<Tool> {
+    let text = run(Command::new(&path).arg("--version")).ok()?;
+    let version = parse_version(&text, marker)?;
+    Some(Tool { path, version })
+}
+
+fn marker(base: &str) -> &'static str {
+    if base == "clang" {
+        "clang version "
+    } else {
+        "LLVM version "
+    }
+}
+
+/// Every distinct installation of `base` found (for `cinline doctor`).
+pub fn list_tools(base: &str, prefer_major: u32) -> Vec<Tool> {
+    let mut found: Vec<Tool> = Vec::new();
+    for name in versioned_names(base, prefer_major) {
+        if let Some(tool) = which(&name).and_then(|p| probe(p, marker(base))) {
+            let real = |t: &Tool| std::fs::canonicalize(&t.path).ok();
+            if !found.iter().any(|f| real(f) == real(&tool)) {
+                found.push(tool);
+            }
+        }
+    }
+    found
+}
+
+/// Finds clang: `explicit` (`--clang`), else `$CLANG`, else `$CC` if it is a
+/// clang, else the versioned and plain names, preferring the LLVM major of
+/// rustc (`prefer_major`).
+pub fn find_clang(explicit: Option<&Path>, prefer_major: u32) -> crate::Result<Tool> {
+    let mut tried = Vec::new();
+    let mut candidates: Vec<OsString> = Vec::new();
+    if let Some(path) = explicit {
+        candidates.push(path.into());
+    } else {
+        candidates.extend(getenv("CLANG"));
+        candidates.extend(getenv("CC").filter(|cc| cc.to_string_lossy().contains("clang")));
+        candidates.extend(versioned_names("clang", prefer_major));
+    }
+    for name in candidates {
+        tried.push(name.to_string_lossy().into_owned());
+        if let Some(tool) = which(&name).and_then(|p| probe(p, "clang version ")) {
+            return Ok(tool);
+        }
+        if explicit.is_some() {
+            break;
+        }
+    }
+    Err(Error::ToolNotFound {
+        tool: "clang".into(),
+        tried,
+        hint: format!("install it (`apt-get install clang-{prefer_major}`) or pass --clang PATH"),
+    })
+}
+
+/// Finds an LLVM tool such as `llvm-link`: in `bin_dir` (`--llvm-bin`) or
+/// `$CINLINE_LLVM_BIN` if given, else under its versioned and plain names.
+pub fn find_llvm_tool(
+    base: &str,
+    bin_dir: Option<&Path>,
+    prefer_major: u32,
+) -> crate::Result<Tool> {
+    let dir = bin_dir
+        .map(Path::to_path_buf)
+        .or_else(|| getenv("CINLINE_LLVM_BIN").map(PathBuf::from));
+    let candidates: Vec<OsString> = match &dir {
+        Some(dir) => vec![dir.join(base).into()],
+        None => versioned_names(base, prefer_major),
+    };
+    let tried: Vec<String> = candidates
+        .iter()
+        .map(|c| c.to_string_lossy().into_owned())
+        .collect();
+    candidates
+        .iter()
+        .find_map(|name| which(name).and_then(|p| probe(p, marker(base))))
+        .ok_or_else(|| Error::ToolNotFound {
+            tool: base.into(),
+            tried,
+            hint: format!(
+                "install it (`apt-get install llvm-{prefer_major}`) or pass --llvm-bin DIR"
+            ),
+        })
+}

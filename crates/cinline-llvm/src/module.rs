@@ -1,0 +1,499 @@
+//! [`Module`] and [`Function`]: an LLVM module and handles to its functions.
+
+use std::collections::{BTreeSet, HashSet};
+use std::ffi::{c_char, c_uint, CString};
+use std::marker::PhantomData;
+use std::ptr::{self, NonNull};
+
+use crate::api::{self, Api};
+use crate::context::Context;
+use crate::target::TargetMachine;
+use crate::{copy_str, take_message, LlvmError};
+
+/// An LLVM module, owned, alive no longer than its [`Context`].
+pub struct Module<'ctx> {
+    context: &'ctx Context,
+    raw: NonNull<api::OpaqueModule>,
+}
+
+/// How a symbol is seen outside its module. Only the distinctions cinline
+/// acts on are kept; every other LLVM linkage is [`Linkage::Other`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Linkage {
+    /// Visible to the linker (`external`).
+    External,
+    /// Visible only inside the module (`internal` or `private`).
+    Local,
+    /// Any other linkage (weak, linkonce, common, available_externally...).
+    Other,
+}
+
+const LINKAGE_EXTERNAL: i32 = 0;
+const LINKAGE_INTERNAL: i32 = 8;
+const LINKAGE_PRIVATE: i32 = 9;
+
+impl<'ctx> Module<'ctx> {
+    /// # Safety
+    /// `raw` must be a module created in `context`, owned by nobody else.
+    pub(crate) unsafe fn from_raw(context: &'ctx Context, raw: NonNull<api::OpaqueModule>) -> Self {
+        Module { context, raw }
+    }
+
+    fn api(&self) -> &'static Api {
+        self.context.api
+    }
+
+    pub(crate) fn as_raw(&self) -> api::ModuleRef {
+        self.raw.as_ptr()
+    }
+
+    /// The module's target triple.
+    pub fn triple(&self) -> String {
+        // SAFETY: the module is alive; LLVM owns the returned string.
+        unsafe { copy_str((self.api().LLVMGetTarget)(self.as_raw())) }
+    }
+
+    /// The module's data layout string.
+    pub fn data_layout(&self) -> String {
+        // SAFETY: as in `triple`.
+        unsafe { copy_str((self.api().LLVMGetDataLayoutStr)(self.as_raw())) }
+    }
+
+    /// The integer value of a module flag such as `"PIC Level"`, if set.
+    pub fn flag(&self, key: &str) -> Option<u64> {
+        let api = self.api();
+        // SAFETY: the key is passed with its length; the returned metadata
+        // belongs to the module and is only inspected.
+        unsafe {
+            let md =
+                (api.LLVMGetModuleFlag)(self.as_raw(), key.as_ptr() as *const c_char, key.len());
+            if md.is_null() {
+                return None;
+            }
+            let value = (api.LLVMMetadataAsValue)(self.context.raw.as_ptr(), md);
+            let int = (api.LLVMIsAConstantInt)(value);
+            (!int.is_null()).then(|| (api.LLVMConstIntGetZExtValue)(int))
+        }
+    }
+
+    /// Links `other` into this module. `other` is consumed, as LLVM
+    /// destroys it whether or not the link succeeds.
+    pub fn link_in(&mut self, other: Module<'ctx>) -> Result<(), LlvmError> {
+        let src = other.raw.as_ptr();
+        std::mem::forget(other);
+        self.context.take_diagnostics();
+        // SAFETY: both modules live in the same context; LLVM takes
+        // ownership of `src` (hence the `forget` above).
+        let failed = unsafe { (self.api().LLVMLinkModules2)(self.as_raw(), src) };
+        if failed != 0 {
+            return Err(self.context.error("cannot link modules"));
+        }
+        Ok(())
+    }
+
+    /// Checks the module with LLVM's verifier.
+    pub fn verify(&self) -> Result<(), LlvmError> {
+        let mut message = ptr::null_mut();
+        // SAFETY: `message` receives a string we own and free.
+        let broken = unsafe {
+            let broken = (self.api().LLVMVerifyModule)(
+                self.as_raw(),
+                api::RETURN_STATUS_ACTION,
+                &mut message,
+            );
+            let text = take_message(self.api(), message);
+            (broken != 0).then_some(text)
+        };
+        match broken {
+            Some(text) => Err(LlvmError(text.trim().to_string())),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs a new-pass-manager pipeline (`"default<O2>"`,
+    /// `"always-inline,inline"`...) with `machine` for target information.
+    pub fn run_passes(&mut self, pipeline: &str, machine: &TargetMachine) -> Result<(), LlvmError> {
+        let api = self.api();
+        let pipeline =
+            CString::new(pipeline).map_err(|_| LlvmError("pipeline contains NUL".into()))?;
+        // SAFETY: options are created and disposed here; the error, if any,
+        // is converted to a message we free.
+        unsafe {
+            let options = (api.LLVMCreatePassBuilderOptions)();
+            let error =
+                (api.LLVMRunPasses)(self.as_raw(), pipeline.as_ptr(), machine.as_raw(), options);
+            (api.LLVMDisposePassBuilderOptions)(options);
+            if error.is_null() {
+                return Ok(());
+            }
+            let message = (api.LLVMGetErrorMessage)(error);
+            let text = copy_str(message);
+            (api.LLVMDisposeErrorMessage)(message);
+            Err(LlvmError(text))
+        }
+    }
+
+    /// The module serialised as bitcode.
+    pub fn to_bitcode(&self) -> Vec<u8> {
+        let api = self.api();
+        // SAFETY: the buffer is copied out, then disposed.
+        unsafe {
+            let buffer = (api.LLVMWriteBitcodeToMemoryBuffer)(self.as_raw());
+            let bytes = buffer_bytes(api, buffer).to_vec();
+            (api.LLVMDisposeMemoryBuffer)(buffer);
+            bytes
+        }
+    }
+
+    /// Every function of the module, definitions and declarations.
+    pub fn functions(&self) -> Vec<Function<'_>> {
+        let api = self.api();
+        let mut out = Vec::new();
+        // SAFETY: iterating the module's function list without changing it.
+        let mut f = unsafe { (api.LLVMGetFirstFunction)(self.as_raw()) };
+        while let Some(raw) = NonNull::new(f) {
+            out.push(Function::new(self.context, raw));
+            // SAFETY: `raw` is a function of this module.
+            f = unsafe { (api.LLVMGetNextFunction)(raw.as_ptr()) };
+        }
+        out
+    }
+
+    /// The function named `name`, if the module has one.
+    pub fn function(&self, name: &str) -> Option<Function<'_>> {
+        self.functions().into_iter().find(|f| f.name() == name)
+    }
+
+    /// Names of the symbols this module defines with a linkage visible to
+    /// other modules: functions, global variables and aliases. Sorted.
+    pub fn defined_symbols(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        self.for_each_global_value(|api, value| {
+            // SAFETY: `value` is a global value of this module.
+            let (declaration, linkage) =
+                unsafe { ((api.LLVMIsDeclaration)(value), (api.LLVMGetLinkage)(value)) };
+            if declaration == 0 && linkage != LINKAGE_INTERNAL && linkage != LINKAGE_PRIVATE {
+                // SAFETY: as above.
+                out.insert(unsafe { value_name(api, value) });
+            }
+        });
+        out
+    }
+
+    /// Gives internal linkage to every defined global value whose name is in
+    /// `names` — what `llvm-link --internalize` does to the symbols it links
+    /// in — and returns how many were changed.
+    pub fn internalize(&mut self, names: &HashSet<String>) -> usize {
+        let mut changed = 0;
+        self.for_each_global_value(|api, value| {
+            // SAFETY: `value` is a global value of this module; internal
+            // linkage requires no comdat and default visibility, so both are
+            // cleared too.
+            unsafe {
+                if (api.LLVMIsDeclaration)(value) == 0 && names.contains(&value_name(api, value)) {
+                    (api.LLVMSetComdat)(value, ptr::null_mut());
+                    (api.LLVMSetLinkage)(value, LINKAGE_INTERNAL);
+                    (api.LLVMSetVisibility)(value, 0);
+                    changed += 1;
+                }
+            }
+        });
+        changed
+    }
+
+    fn for_each_global_value(&self, mut visit: impl FnMut(&'static Api, api::ValueRef)) {
+        let api = self.api();
+        type First = unsafe extern "C" fn(api::ModuleRef) -> api::ValueRef;
+        type Next = unsafe extern "C" fn(api::ValueRef) -> api::ValueRef;
+        let lists: [(First, Next); 3] = [
+            (api.LLVMGetFirstFunction, api.LLVMGetNextFunction),
+            (api.LLVMGetFirstGlobal, api.LLVMGetNextGlobal),
+            (api.LLVMGetFirstGlobalAlias, api.LLVMGetNextGlobalAlias),
+        ];
+        for (first, next) in lists {
+            // SAFETY: walking one of the module's global lists; `visit`
+            // changes attributes of the values, never the lists.
+            let mut value = unsafe { first(self.as_raw()) };
+            while !value.is_null() {
+                visit(api, value);
+                // SAFETY: `value` belongs to this list.
+                value = unsafe { next(value) };
+            }
+        }
+    }
+}
+
+impl Drop for Module<'_> {
+    fn drop(&mut self) {
+        // SAFETY: we own the module.
+        unsafe { (self.api().LLVMDisposeModule)(self.as_raw()) };
+    }
+}
+
+/// A function of a [`Module`], borrowed from it.
+///
+/// Attribute changes go through `&self`: like every LLVM handle this is a
+/// reference into the module, which is neither `Send` nor `Sync`.
+#[derive(Clone, Copy)]
+pub struct Function<'m> {
+    context: &'m Context,
+    raw: NonNull<api::OpaqueValue>,
+    _module: PhantomData<&'m Module<'m>>,
+}
+
+impl<'m> Function<'m> {
+    fn new(context: &'m Context, raw: NonNull<api::OpaqueValue>) -> Self {
+        Function {
+            context,
+            raw,
+            _module: PhantomData,
+        }
+    }
+
+    fn api(&self) -> &'static Api {
+        self.context.api
+    }
+
+    /// The function's symbol name.
+    pub fn name(&self) -> String {
+        // SAFETY: the function is alive while the module is borrowed.
+        unsafe { value_name(self.api(), self.raw.as_ptr()) }
+    }
+
+    /// Whether the module only declares the function.
+    pub fn is_declaration(&self) -> bool {
+        // SAFETY: as in `name`.
+        unsafe { (self.api().LLVMIsDeclaration)(self.raw.as_ptr()) != 0 }
+    }
+
+    /// The function's linkage.
+    pub fn linkage(&self) -> Linkage {
+        // SAFETY: as in `name`.
+        match unsafe { (self.api().LLVMGetLinkage)(self.raw.as_ptr()) } {
+            LINKAGE_EXTERNAL => Linkage::External,
+            LINKAGE_INTERNAL | LINKAGE_PRIVATE => Linkage::Local,
+            _ => Linkage::Other,
+        }
+    }
+
+    /// The value of the string attribute `key` (`"target-features"`...).
+    pub fn string_attribute(&self, key: &str) -> Option<String> {
+        let api = self.api();
+        // SAFETY: key passed with its length; the value is copied out.
+        unsafe {
+            let attr = (api.LLVMGetStringAttributeAtIndex)(
+                self.raw.as_ptr(),
+                api::FUNCTION_INDEX,
+                key.as_ptr() as *const c_char,
+                key.len() as c_uint,
+            );
+            if attr.is_null() {
+                return None;
+            }
+            let mut len = 0;
+            let value = (api.LLVMGetStringAttributeValue)(attr, &mut len);
+            let bytes = if value.is_null() {
+                &[][..]
+            } else {
+                std::slice::from_raw_parts(value as *const u8, len as usize)
+            };
+            Some(String::from_utf8_lossy(bytes).into_owned())
+        }
+    }
+
+    /// Sets the string attribute `key` to `value`, replacing any old value.
+    pub fn set_string_attribute(&self, key: &str, value: &str) {
+        let api = self.api();
+        // SAFETY: key and value passed with their lengths; the attribute is
+        // created in the function's context.
+        unsafe {
+            let attr = (api.LLVMCreateStringAttribute)(
+                self.context.raw.as_ptr(),
+                key.as_ptr() as *const c_char,
+                key.len() as c_uint,
+                value.as_ptr() as *const c_char,
+                value.len() as c_uint,
+            );
+            (api.LLVMAddAttributeAtIndex)(self.raw.as_ptr(), api::FUNCTION_INDEX, attr);
+        }
+    }
+
+    /// Removes the string attribute `key`, if present.
+    pub fn remove_string_attribute(&self, key: &str) {
+        // SAFETY: key passed with its length.
+        unsafe {
+            (self.api().LLVMRemoveStringAttributeAtIndex)(
+                self.raw.as_ptr(),
+                api::FUNCTION_INDEX,
+                key.as_ptr() as *const c_char,
+                key.len() as c_uint,
+            )
+        };
+    }
+
+    fn enum_kind(&self, name: &str) -> c_uint {
+        // SAFETY: name passed with its length.
+        unsafe {
+            (self.api().LLVMGetEnumAttributeKindForName)(name.as_ptr() as *const c_char, name.len())
+        }
+    }
+
+    /// Whether the function has the attribute `name` (`"noinline"`,
+    /// `"optnone"`, `"alwaysinline"`...).
+    pub fn has_enum_attribute(&self, name: &str) -> bool {
+        let kind = self.enum_kind(name);
+        // SAFETY: an unknown name gives kind 0, which no attribute has.
+        kind != 0
+            && unsafe {
+                !(self.api().LLVMGetEnumAttributeAtIndex)(
+                    self.raw.as_ptr(),
+                    api::FUNCTION_INDEX,
+                    kind,
+                )
+                .is_null()
+            }
+    }
+
+    /// Adds the attribute `name` (`"alwaysinline"`...); unknown names are
+    /// ignored.
+    pub fn add_enum_attribute(&self, name: &str) {
+        let kind = self.enum_kind(name);
+        if kind != 0 {
+            // SAFETY: a valid kind, created in the function's context.
+            unsafe {
+                let attr = (self.api().LLVMCreateEnumAttribute)(self.context.raw.as_ptr(), kind, 0);
+                (self.api().LLVMAddAttributeAtIndex)(self.raw.as_ptr(), api::FUNCTION_INDEX, attr);
+            }
+        }
+    }
+
+    /// Every string attribute of the function, as `(key, value)` pairs.
+    pub fn string_attributes(&self) -> Vec<(String, String)> {
+        let api = self.api();
+        // SAFETY: the attribute array is sized by LLVM's count; keys and
+        // values are copied out with their lengths.
+        unsafe {
+            let count = (api.LLVMGetAttributeCountAtIndex)(self.raw.as_ptr(), api::FUNCTION_INDEX);
+            let mut attrs = vec![ptr::null_mut(); count as usize];
+            (api.LLVMGetAttributesAtIndex)(
+                self.raw.as_ptr(),
+                api::FUNCTION_INDEX,
+                attrs.as_mut_ptr(),
+            );
+            let text = |p: *const c_char, len: c_uint| {
+                if p.is_null() {
+                    String::new()
+                } else {
+                    String::from_utf8_lossy(std::slice::from_raw_parts(
+                        p as *const u8,
+                        len as usize,
+                    ))
+                    .into_owned()
+                }
+            };
+            attrs
+                .into_iter()
+                .filter(|a| (api.LLVMIsStringAttribute)(*a) != 0)
+                .map(|a| {
+                    let (mut klen, mut vlen) = (0, 0);
+                    let key = (api.LLVMGetStringAttributeKind)(a, &mut klen);
+                    let value = (api.LLVMGetStringAttributeValue)(a, &mut vlen);
+                    (text(key, klen), text(value, vlen))
+                })
+                .collect()
+        }
+    }
+
+    /// Removes the attribute `name`, if present.
+    pub fn remove_enum_attribute(&self, name: &str) {
+        let kind = self.enum_kind(name);
+        if kind != 0 {
+            // SAFETY: a valid kind on this function.
+            unsafe {
+                (self.api().LLVMRemoveEnumAttributeAtIndex)(
+                    self.raw.as_ptr(),
+                    api::FUNCTION_INDEX,
+                    kind,
+                )
+            };
+        }
+    }
+
+    /// The functions that call this one directly (`call`, `invoke` or
+    /// `callbr` with this function as callee), each once, in module order
+    /// of first use.
+    pub fn callers(&self) -> Vec<Function<'m>> {
+        let api = self.api();
+        let mut out: Vec<Function<'m>> = Vec::new();
+        // SAFETY: walking the use list of a live function without changing
+        // the IR; every user checked to be a call before its parent is read.
+        unsafe {
+            let mut u = (api.LLVMGetFirstUse)(self.raw.as_ptr());
+            while !u.is_null() {
+                let user = (api.LLVMGetUser)(u);
+                let is_call = !(api.LLVMIsACallInst)(user).is_null()
+                    || !(api.LLVMIsAInvokeInst)(user).is_null()
+                    || !(api.LLVMIsACallBrInst)(user).is_null();
+                if is_call && (api.LLVMGetCalledValue)(user) == self.raw.as_ptr() {
+                    let block = (api.LLVMGetInstructionParent)(user);
+                    if let Some(caller) = NonNull::new((api.LLVMGetBasicBlockParent)(block)) {
+                        if !out.iter().any(|f| f.raw == caller) {
+                            out.push(Function::new(self.context, caller));
+                        }
+                    }
+                }
+                u = (api.LLVMGetNextUse)(u);
+            }
+        }
+        out
+    }
+
+    /// The number of IR instructions in the body (0 for a declaration): a
+    /// rough size, for telling why a call was not inlined.
+    pub fn instruction_count(&self) -> usize {
+        let api = self.api();
+        let mut count = 0;
+        // SAFETY: walking blocks and instructions without changing them.
+        unsafe {
+            let mut block = (api.LLVMGetFirstBasicBlock)(self.raw.as_ptr());
+            while !block.is_null() {
+                let mut inst = (api.LLVMGetFirstInstruction)(block);
+                while !inst.is_null() {
+                    count += 1;
+                    inst = (api.LLVMGetNextInstruction)(inst);
+                }
+                block = (api.LLVMGetNextBasicBlock)(block);
+            }
+        }
+        count
+    }
+}
+
+/// # Safety
+/// `value` must be a live LLVM value.
+unsafe fn value_name(api: &Api, value: api::ValueRef) -> String {
+    let mut len = 0;
+    // SAFETY: LLVM returns a pointer to `len` bytes owned by the value.
+    unsafe {
+        let name = (api.LLVMGetValueName2)(value, &mut len);
+        if name.is_null() {
+            return String::new();
+        }
+        String::from_utf8_lossy(std::slice::from_raw_parts(name as *const u8, len)).into_owned()
+    }
+}
+
+/// # Safety
+/// `buffer` must be a live memory buffer; the slice must not outlive it.
+pub(crate) unsafe fn buffer_bytes<'a>(api: &Api, buffer: api::MemoryBufferRef) -> &'a [u8] {
+    // SAFETY: start and size describe the buffer's bytes.
+    unsafe {
+        let start = (api.LLVMGetBufferStart)(buffer) as *const u8;
+        let size = (api.LLVMGetBufferSize)(buffer);
+        if start.is_null() || size == 0 {
+            &[]
+        } else {
+            std::slice::from_raw_parts(start, size)
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! The by-hand flow end to end: `cinline cc`, `rustc --emit=llvm-bc`,
+//! `cinline link`, then a program linked from the object.
+
+mod common;
+
+use std::process::Command;
+
+use common::{cinline, fixture, helper_names, helper_refs, run_fail, run_ok, Sample};
+
+/// Links the sample with `engine` and checks the object has no helper left
+/// and the program prints what the out-of-line build prints.
+fn assert_inlined(sample: &Sample, helpers_bc: &str, engine: &str, extra: &[&str]) {
+    let object = sample.path(&format!("sample-{engine}-{helpers_bc}.o"));
+    run_ok(
+        cinline()
+            .arg("link")
+            .arg(sample.path("sample.bc"))
+            .arg("--helpers")
+            .arg(sample.path(helpers_bc))
+            .args(["--engine", engine])
+            .args(extra)
+            .arg("-o")
+            .arg(&object),
+    );
+    let names = helper_names();
+    assert_eq!(names.len(), 19);
+    assert_eq!(
+        helper_refs(&object, &names),
+        Vec::<String>::new(),
+        "{engine}: helpers left in the object"
+    );
+    assert_eq!(
+        sample.program_output(&[&object]),
+        sample.plain_output,
+        "{engine}: output differs"
+    );
+}
+
+#[test]
+fn every_kind_of_helper_is_inlined_with_rustc_llvm() {
+    let sample = Sample::build();
+    assert_inlined(&sample, "helpers.bc", "rustc-llvm", &[]);
+}
+
+#[test]
+fn every_kind_of_helper_is_inlined_with_llvm_tools() {
+    let sample = Sample::build();
+    assert_inlined(&sample, "helpers.bc", "llvm-tools", &[]);
+}
+
+#[test]
+fn the_full_pipeline_inlines_too() {
+    let sample = Sample::build();
+    assert_inlined(&sample, "helpers.bc", "rustc-llvm", &["--passes", "full"]);
+}
+
+#[test]
+fn helpers_from_clang_16_inline_with_rustc_llvm() {
+    let sample = Sample::build();
+    run_ok(
+        cinline()
+            .args(["cc", "--clang", "clang-16"])
+            .arg(fixture("sample").join("helpers.c"))
+            .arg("-o")
+            .arg(sample.path("helpers16.bc")),
+    );
+    assert_inlined(&sample, "helpers16.bc", "rustc-llvm", &[]);
+}
+
+#[test]
+fn the_out_of_line_object_still_calls_every_helper() {
+    // The check above would be worthless if it passed on a plain build.
+    let sample = Sample::build();
+    let names = helper_names();
+    assert_eq!(
+        helper_refs(&sample.path("sample_plain.o"), &names),
+        names
+            .iter()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn report_lists_calls_left_and_why() {
+    let sample = Sample::build();
+    let report = |object: &str, extra: &[&str]| {
+        let mut cmd = cinline();
+        cmd.arg("report")
+            .arg(sample.path(object))
+            .arg("--helpers")
+            .arg(sample.path("helpers.bc"))
+            .args(extra);
+        cmd
+    };
+    // The plain object: every helper left, because none was linked in.
+    let json = run_ok(&mut report("sample_plain.o", &["--format", "json"]));
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let residuals = parsed[0]["residuals"].as_array().unwrap();
+    assert_eq!(residuals.len(), 19);
+    assert!(residuals[0]["reasons"][0]
+        .as_str()
+        .unwrap()
+        .contains("not linked in"));
+    let out = run_fail(&mut report("sample_plain.o", &["--deny-not-inlined"]));
+    assert_eq!(out.status.code(), Some(1));
+
+    // The inlined object: nothing left.
+    run_ok(
+        cinline()
+            .arg("link")
+            .arg(sample.path("sample.bc"))
+            .arg("--helpers")
+            .arg(sample.path("helpers.bc"))
+            .arg("-o")
+            .arg(sample.path("inl.o")),
+    );
+    let text = run_ok(&mut report("inl.o", &["--deny-not-inlined"]));
+    assert!(text.contains("every helper call inlined"), "{text}");
+}
+
+/// Helpers built with the flags that blocked inlining in the kernel.
+fn blocked_helpers(sample: &Sample) {
+    run_ok(
+        cinline()
+            .arg("cc")
+            .arg(fixture("sample").join("helpers.c"))
+            .arg("-o")
+            .arg(sample.path("blocked.bc"))
+            .args(["-fno-delete-null-pointer-checks", "-fno-builtin-wcslen"]),
+    );
+}
+
+#[test]
+fn kernel_inline_blockers_are_reported_and_reconciled() {
+    let sample = Sample::build();
+    blocked_helpers(&sample);
+    for engine in ["rustc-llvm", "llvm-tools"] {
+        let object = sample.path(&format!("blocked-{engine}.o"));
+        let out = cinline()
+            .arg("link")
+            .arg(sample.path("sample.bc"))
+            .args(["--helpers"])
+            .arg(sample.path("blocked.bc"))
+            .args(["--engine", engine, "-o"])
+            .arg(&object)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("null-pointer-is-valid") && stderr.contains("no-builtin-wcslen"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("--reconcile resolves it"), "{stderr}");
+        assert_eq!(
+            helper_refs(&object, &helper_names()).len(),
+            19,
+            "{engine}: mismatched helpers must not be inlined"
+        );
+        let report = run_ok(
+            cinline()
+                .arg("report")
+                .arg(&object)
+                .arg("--helpers")
+                .arg(sample.path("blocked.bc"))
+                .arg("--crate")
+                .arg(sample.path("sample.bc")),
+        );
+        assert!(
+            report.contains("null-pointer-is-valid") && report.contains("no-builtin-wcslen"),
+            "{report}"
+        );
+        assert_eq!(sample.program_output(&[&object]), sample.plain_output);
+    }
+    assert_inlined(&sample, "blocked.bc", "rustc-llvm", &["--reconcile"]);
+    assert_inlined(&sample, "blocked.bc", "llvm-tools", &["--reconcile"]);
+}
+
+#[test]
+fn helper_needing_more_features_than_the_crate_is_never_forced() {
+    let sample = Sample::build();
+    run_ok(
+        cinline()
+            .arg("cc")
+            .arg(fixture("sample").join("helpers.c"))
+            .arg("-o")
+            .arg(sample.path("v3.bc"))
+            .arg("-march=x86-64-v3"),
+    );
+    let object = sample.path("v3.o");
+    let out = cinline()
+        .arg("link")
+        .arg(sample.path("sample.bc"))
+        .arg("--helpers")
+        .arg(sample.path("v3.bc"))
+        .arg("--reconcile")
+        .arg("-o")
+        .arg(&object)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("which the crate's target lacks"),
+        "{stderr}"
+    );
+    assert!(!helper_refs(&object, &helper_names()).is_empty());
+}
+
+#[test]
+fn baseline_target_features_are_reconciled_for_a_generic_cpu_crate() {
+    // The kernel's `+cmov,+cx8,+fxsr` case: the crate's CPU (`generic`) does
+    // not imply features every x86-64 CPU has and the helper lists.
+    let sample = Sample::build();
+    run_ok(
+        Command::new("rustc")
+            .args([
+                "--edition=2021",
+                "--crate-type=lib",
+                "-Copt-level=2",
+                "-Cpanic=abort",
+                "--crate-name=sample",
+                "-Ctarget-cpu=generic",
+                "--emit=llvm-bc",
+                "-o",
+            ])
+            .arg(sample.path("generic.bc"))
+            .arg(fixture("sample").join("sample.rs")),
+    );
+    let object = sample.path("generic.o");
+    let out = cinline()
+        .arg("link")
+        .arg(sample.path("generic.bc"))
+        .arg("--helpers")
+        .arg(sample.path("helpers.bc"))
+        .arg("-o")
+        .arg(&object)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("target-feature mismatch"), "{stderr}");
+    assert!(!helper_refs(&object, &helper_names()).is_empty());
+    let object = sample.path("generic-reconciled.o");
+    run_ok(
+        cinline()
+            .arg("link")
+            .arg(sample.path("generic.bc"))
+            .arg("--helpers")
+            .arg(sample.path("helpers.bc"))
+            .arg("--reconcile")
+            .arg("-o")
+            .arg(&object),
+    );
+    assert_eq!(helper_refs(&object, &helper_names()), Vec::<String>::new());
+    assert_eq!(sample.program_output(&[&object]), sample.plain_output);
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what cinline's demo and tests need, if missing: Debian's LLVM 22
+# (the LLVM of rustc 1.95), clang-16 for cross-version tests, valgrind.
+# Idempotent; needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+packages=(clang-22 llvm-22 lld-22 libclang-22-dev clang-16 liburing-dev valgrind make)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}" >&2
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust with rustup" >&2; exit 1; }
