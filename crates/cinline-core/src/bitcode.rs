@@ -51,10 +51,7 @@ impl BitStreamVisitor for Producer {
 impl BitcodeFile {
     /// Reads `path`, refusing anything that is not LLVM bitcode.
     pub fn read(path: &Path) -> crate::Result<BitcodeFile> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(Error::read(path))?;
         let is_raw = bytes.starts_with(b"BC\xC0\xDE");
         let is_wrapped = bytes.starts_with(&[0xDE, 0xC0, 0x17, 0x0B]);
         if !is_raw && !is_wrapped {
@@ -73,6 +70,13 @@ impl BitcodeFile {
             producer: producer.0,
             version,
         })
+    }
+
+    /// Reads a bitcode file that LLVM `engine` must be able to parse.
+    pub fn read_for(path: &Path, engine: Version) -> crate::Result<BitcodeFile> {
+        let file = BitcodeFile::read(path)?;
+        file.check_readable_by(engine)?;
+        Ok(file)
     }
 
     /// Refuses bitcode written by an LLVM of a newer major than `engine`:

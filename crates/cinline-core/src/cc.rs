@@ -42,10 +42,8 @@ pub struct CcOutcome {
 /// flag. The output appears complete or not at all.
 pub fn compile(opts: &CcOptions, rustc: &Rustc) -> crate::Result<CcOutcome> {
     if !opts.input.is_file() {
-        return Err(Error::Read {
-            path: opts.input.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-        });
+        let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        return Err(Error::read(&opts.input)(missing));
     }
     let clang = find_clang(opts.clang.as_deref(), rustc.llvm.major)?;
     let target = rustc.target_info(opts.target.as_deref())?;

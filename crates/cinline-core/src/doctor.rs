@@ -132,10 +132,7 @@ pub fn diagnose() -> Diagnosis {
 
 fn build_sample(rustc: &Rustc, clang: &Path, dir: &Path) -> crate::Result<()> {
     let write = |name: &str, text: &str| {
-        std::fs::write(dir.join(name), text).map_err(|source| crate::Error::Write {
-            path: dir.join(name),
-            source,
-        })
+        std::fs::write(dir.join(name), text).map_err(crate::Error::write(dir.join(name)))
     };
     write("helper.c", HELPER_C)?;
     write("sample.rs", CRATE_RS)?;
@@ -176,10 +173,7 @@ fn prove(rustc: &Rustc, engine: Engine, dir: &Path) -> crate::Result<usize> {
         },
         rustc,
     )?;
-    let data = std::fs::read(&output).map_err(|source| crate::Error::Read {
-        path: output.clone(),
-        source,
-    })?;
+    let data = std::fs::read(&output).map_err(crate::Error::read(&output))?;
     let helpers: BTreeSet<String> = [HELPER.to_string()].into();
     let found = scan_object(&output, &data, &helpers)?;
     Ok(found

@@ -10,20 +10,20 @@ use cinline_llvm::Version;
 #[non_exhaustive]
 pub enum Error {
     /// An input file cannot be read.
-    #[error("{}: cannot read: {source}", path.display())]
+    #[error("{}: cannot read: {cause}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// An output file cannot be written.
-    #[error("{}: cannot write: {source}", path.display())]
+    #[error("{}: cannot write: {cause}", path.display())]
     Write {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A file given as bitcode is not LLVM bitcode.
     #[error("{}: not LLVM bitcode{hint}", path.display())]
@@ -35,9 +35,10 @@ pub enum Error {
     },
     /// Bitcode written by an LLVM newer than the one that must read it.
     #[error(
-        "{}: bitcode made by LLVM {found}, newer than the engine's LLVM {engine}: \
-         LLVM reads only bitcode of its own or older versions; compile it with a clang of LLVM {} or older",
-        path.display(), engine.major
+        "{}: bitcode made by LLVM {found}, newer than the engine's LLVM {engine} \
+         (LLVM reads bitcode of its own and older releases only): rebuild it with LLVM {} or older, \
+         or use an engine of LLVM {} or newer",
+        path.display(), engine.major, found.major
     )]
     BitcodeTooNew {
         /// The file.
@@ -111,4 +112,18 @@ pub enum Error {
     /// Wrong use of an option or input.
     #[error("{0}")]
     Usage(String),
+}
+
+impl Error {
+    /// For `map_err`: reading `path` failed.
+    pub(crate) fn read(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |cause| Error::Read { path, cause }
+    }
+
+    /// For `map_err`: writing `path` failed.
+    pub(crate) fn write(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |cause| Error::Write { path, cause }
+    }
 }

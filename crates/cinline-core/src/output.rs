@@ -15,19 +15,13 @@ pub(crate) fn temp_beside(path: &Path) -> crate::Result<tempfile::TempPath> {
     let file = tempfile::Builder::new()
         .prefix(".cinline-")
         .tempfile_in(dir)
-        .map_err(|source| Error::Write {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        .map_err(Error::write(path))?;
     Ok(file.into_temp_path())
 }
 
 /// Renames a finished temporary file to `path`.
 pub(crate) fn persist(tmp: tempfile::TempPath, path: &Path) -> crate::Result<()> {
-    tmp.persist(path).map_err(|e| Error::Write {
-        path: path.to_path_buf(),
-        source: e.error,
-    })
+    tmp.persist(path).map_err(|e| Error::write(path)(e.error))
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory,
@@ -35,9 +29,6 @@ pub(crate) fn persist(tmp: tempfile::TempPath, path: &Path) -> crate::Result<()>
 /// the new one, never a part.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
     let tmp = temp_beside(path)?;
-    std::fs::write(&tmp, bytes).map_err(|source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    std::fs::write(&tmp, bytes).map_err(Error::write(path))?;
     persist(tmp, path)
 }

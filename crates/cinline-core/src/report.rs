@@ -13,6 +13,7 @@ use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget, SymbolIndex}
 use crate::bitcode::BitcodeFile;
 use crate::inline_attrs::mismatches;
 use crate::link::arch_of;
+use crate::link::prepare::parse;
 use crate::toolchain::{load_libllvm, Rustc};
 use crate::Error;
 
@@ -102,15 +103,7 @@ pub fn report(
 ) -> crate::Result<Vec<ObjectReport>> {
     let llvm = load_libllvm(rustc)?;
     let ctx = llvm.context();
-    let parse = |path: &Path| -> crate::Result<_> {
-        let file = BitcodeFile::read(path)?;
-        file.check_readable_by(llvm.version())?;
-        ctx.parse_bitcode(&file.bytes, &path.to_string_lossy())
-            .map_err(|e| Error::Llvm {
-                path: path.to_path_buf(),
-                message: format!("LLVM cannot read it: {e}"),
-            })
-    };
+    let parse = |path: &Path| parse(&ctx, &BitcodeFile::read_for(path, llvm.version())?);
     let helper_modules = helpers
         .iter()
         .map(|p| parse(p))
@@ -173,10 +166,7 @@ pub fn report(
     objects
         .iter()
         .map(|object| {
-            let data = std::fs::read(object).map_err(|source| Error::Read {
-                path: object.clone(),
-                source,
-            })?;
+            let data = std::fs::read(object).map_err(Error::read(object))?;
             let residuals = scan_object(object, &data, &names)?
                 .into_iter()
                 .map(|(helper, (references, defined_here))| Residual {

@@ -272,3 +272,57 @@ fn doctor() -> ExitCode {
         ExitCode::FAILURE
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> anyhow::Result<CcOptions> {
+        parse_cc(args.iter().map(OsString::from).collect())
+    }
+
+    #[test]
+    fn cc_splits_its_options_from_clang_flags() {
+        let opts = parse(&[
+            "--clang",
+            "clang-16",
+            "-I",
+            "inc",
+            "-DMODULE",
+            "helpers.c",
+            "-o",
+            "h.bc",
+            "--",
+            "-O1",
+            "x.c",
+        ])
+        .unwrap();
+        assert_eq!(opts.clang, Some(PathBuf::from("clang-16")));
+        assert_eq!(opts.input, PathBuf::from("helpers.c"));
+        assert_eq!(opts.output, PathBuf::from("h.bc"));
+        assert_eq!(
+            opts.clang_args,
+            ["-I", "inc", "-DMODULE", "-O1", "x.c"].map(OsString::from)
+        );
+    }
+
+    #[test]
+    fn cc_needs_one_input_and_an_output() {
+        assert!(parse(&["-o", "h.bc"])
+            .unwrap_err()
+            .to_string()
+            .contains("no .c input"));
+        assert!(parse(&["a.c", "b.c", "-o", "h.bc"])
+            .unwrap_err()
+            .to_string()
+            .contains("one .c input"));
+        assert!(parse(&["a.c"])
+            .unwrap_err()
+            .to_string()
+            .contains("no output"));
+        assert!(parse(&["a.c", "-o"])
+            .unwrap_err()
+            .to_string()
+            .contains("-o needs a value"));
+    }
+}

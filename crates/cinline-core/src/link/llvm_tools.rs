@@ -7,8 +7,9 @@ use std::process::Command;
 
 use cinline_llvm::{CodeModel, Llvm, RelocModel};
 
-use super::prepare::{arch_of, prepare, read_for, resolve, Resolved};
+use super::prepare::{arch_of, prepare, resolve, Resolved};
 use super::{Engine, LinkOptions, LinkOutcome};
+use crate::bitcode::BitcodeFile;
 use crate::output::{persist, temp_beside};
 use crate::toolchain::{find_clang, find_llvm_tool, run, Rustc, Tool};
 use crate::{write_atomic, Error};
@@ -70,12 +71,9 @@ pub(super) fn link(
         .cloned()
         .collect();
     for path in &inputs {
-        read_for(path, llvm_link.version)?;
+        BitcodeFile::read_for(path, llvm_link.version)?;
     }
-    let scratch = tempfile::tempdir().map_err(|source| Error::Write {
-        path: std::env::temp_dir(),
-        source,
-    })?;
+    let scratch = tempfile::tempdir().map_err(Error::write(std::env::temp_dir()))?;
     let mut warnings = Vec::new();
     let mut outcome_symbols = Vec::new();
     let mut mismatches = Vec::new();

@@ -13,7 +13,7 @@
 
 mod in_process;
 mod llvm_tools;
-mod prepare;
+pub(crate) mod prepare;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -38,14 +38,8 @@ pub fn arch_of(triple: &str) -> &str {
     }
 }
 
-/// Reads a bitcode file that LLVM `engine` must be able to parse.
-pub(crate) fn read_for(path: &PathBuf, engine: Version) -> crate::Result<BitcodeFile> {
-    let file = BitcodeFile::read(path)?;
-    file.check_readable_by(engine)?;
-    Ok(file)
-}
-
-fn parse<'ctx>(ctx: &'ctx Context, file: &BitcodeFile) -> crate::Result<Module<'ctx>> {
+/// Parses `file` in `ctx`, naming the file in LLVM's error.
+pub(crate) fn parse<'ctx>(ctx: &'ctx Context, file: &BitcodeFile) -> crate::Result<Module<'ctx>> {
     ctx.parse_bitcode(&file.bytes, &file.path.to_string_lossy())
         .map_err(|e| Error::Llvm {
             path: file.path.clone(),
@@ -62,7 +56,7 @@ pub fn prepare<'ctx>(
     engine: Version,
     opts: &LinkOptions,
 ) -> crate::Result<Prepared<'ctx>> {
-    let krate = parse(ctx, &read_for(&opts.krate, engine)?)?;
+    let krate = parse(ctx, &BitcodeFile::read_for(&opts.krate, engine)?)?;
     let crate_triple = krate.triple();
     let mut owners: BTreeMap<String, PathBuf> = krate
         .defined_symbols()
@@ -72,7 +66,7 @@ pub fn prepare<'ctx>(
     let mut helpers = Vec::new();
     let mut helper_symbols = Vec::new();
     for path in &opts.helpers {
-        let module = parse(ctx, &read_for(path, engine)?)?;
+        let module = parse(ctx, &BitcodeFile::read_for(path, engine)?)?;
         let triple = module.triple();
         if arch_of(&triple) != arch_of(&crate_triple) {
             return Err(Error::ArchMismatch {

@@ -75,16 +75,10 @@ impl Rustc {
     /// `target triple` and `target datalayout` lines. Nothing is guessed:
     /// a custom target JSON gives what rustc really uses.
     pub fn target_info(&self, target: Option<&str>) -> crate::Result<TargetInfo> {
-        let dir = tempfile::tempdir().map_err(|e| Error::Write {
-            path: std::env::temp_dir(),
-            source: e,
-        })?;
+        let dir = tempfile::tempdir().map_err(Error::write(std::env::temp_dir()))?;
         let src = dir.path().join("probe.rs");
         let ir = dir.path().join("probe.ll");
-        std::fs::write(&src, "#![no_std]\n").map_err(|e| Error::Write {
-            path: src.clone(),
-            source: e,
-        })?;
+        std::fs::write(&src, "#![no_std]\n").map_err(Error::write(src.clone()))?;
         let mut cmd = Command::new(&self.path);
         cmd.args([
             "--crate-type=lib",
@@ -98,10 +92,7 @@ impl Rustc {
             cmd.args(["--target", target]);
         }
         run(&mut cmd)?;
-        let text = std::fs::read_to_string(&ir).map_err(|e| Error::Read {
-            path: ir,
-            source: e,
-        })?;
+        let text = std::fs::read_to_string(&ir).map_err(Error::read(ir))?;
         let quoted = |key: &str| {
             text.lines()
                 .find_map(|l| l.strip_prefix(key))

@@ -1,0 +1,51 @@
+//! `cinline doctor` on this machine.
+
+mod common;
+
+use common::{cinline, run_ok};
+
+#[test]
+fn doctor_proves_inlining_with_both_engines() {
+    let out = run_ok(cinline().arg("doctor"));
+    assert!(
+        out.contains("rustc-llvm: the sample helper call was inlined (0 calls left)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("llvm-tools: the sample helper call was inlined (0 calls left)"),
+        "{out}"
+    );
+    assert!(out.contains("ok: inlining works here"), "{out}");
+}
+
+#[test]
+fn doctor_reports_an_unloadable_libllvm_and_still_proves_llvm_tools() {
+    let out = cinline()
+        .arg("doctor")
+        .env("CINLINE_LIBLLVM", "/nonexistent/libLLVM.so")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("problem: cannot use rustc's libLLVM: cannot load /nonexistent/libLLVM.so"),
+        "{text}"
+    );
+    assert!(
+        text.contains("engines that can run: llvm-tools\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn doctor_fails_and_says_what_to_do_without_rustc() {
+    let out = cinline()
+        .arg("doctor")
+        .env("RUSTC", "/nonexistent/rustc")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("problem: rustc not found (tried /nonexistent/rustc); install Rust with rustup, or set RUSTC"), "{text}");
+    assert!(text.contains("not ok"), "{text}");
+}
