@@ -156,6 +156,7 @@ api! {
     LLVMCreatePassBuilderOptions: fn() -> PassBuilderOptionsRef;
     LLVMDisposePassBuilderOptions: fn(PassBuilderOptionsRef);
     LLVMRunPasses: fn(ModuleRef, *const c_char, TargetMachineRef, PassBuilderOptionsRef) -> ErrorRef;
+    LLVMRunPassesOnFunction: fn(ValueRef, *const c_char, TargetMachineRef, PassBuilderOptionsRef) -> ErrorRef;
     LLVMGetErrorMessage: fn(ErrorRef) -> *mut c_char;
     LLVMDisposeErrorMessage: fn(*mut c_char);
 }

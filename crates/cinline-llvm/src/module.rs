@@ -111,25 +111,13 @@ impl<'ctx> Module<'ctx> {
     }
 
     /// Runs a new-pass-manager pipeline (`"default<O2>"`,
-    /// `"always-inline,inline"`...) with `machine` for target information.
+    /// `"always-inline,globaldce"`...) with `machine` for target information.
     pub fn run_passes(&mut self, pipeline: &str, machine: &TargetMachine) -> Result<(), LlvmError> {
-        let api = self.api();
-        let pipeline =
-            CString::new(pipeline).map_err(|_| LlvmError("pipeline contains NUL".into()))?;
-        // SAFETY: options are created and disposed here; the error, if any,
-        // is converted to a message we free.
+        // SAFETY: the module is alive and exclusively borrowed.
         unsafe {
-            let options = (api.LLVMCreatePassBuilderOptions)();
-            let error =
-                (api.LLVMRunPasses)(self.as_raw(), pipeline.as_ptr(), machine.as_raw(), options);
-            (api.LLVMDisposePassBuilderOptions)(options);
-            if error.is_null() {
-                return Ok(());
-            }
-            let message = (api.LLVMGetErrorMessage)(error);
-            let text = copy_str(message);
-            (api.LLVMDisposeErrorMessage)(message);
-            Err(LlvmError(text))
+            run_pipeline(self.api(), pipeline, machine, |p, tm, o| {
+                (self.api().LLVMRunPasses)(self.as_raw(), p, tm, o)
+            })
         }
     }
 
@@ -448,6 +436,17 @@ impl<'m> Function<'m> {
         out
     }
 
+    /// Runs a function pipeline (`"sroa,instcombine"`, no `function(...)`
+    /// wrapper) on this function only.
+    pub fn run_passes(&self, pipeline: &str, machine: &TargetMachine) -> Result<(), LlvmError> {
+        // SAFETY: the function is alive while its module is borrowed.
+        unsafe {
+            run_pipeline(self.api(), pipeline, machine, |p, tm, o| {
+                (self.api().LLVMRunPassesOnFunction)(self.raw.as_ptr(), p, tm, o)
+            })
+        }
+    }
+
     /// The number of IR instructions in the body (0 for a declaration): a
     /// rough size, for telling why a call was not inlined.
     pub fn instruction_count(&self) -> usize {
@@ -466,6 +465,35 @@ impl<'m> Function<'m> {
             }
         }
         count
+    }
+}
+
+/// Runs `pipeline` through `run` (`LLVMRunPasses` or
+/// `LLVMRunPassesOnFunction`) with fresh pass-builder options, turning
+/// LLVM's error into an [`LlvmError`].
+///
+/// # Safety
+/// `run` must call a pass-running entry point on a live module or function.
+unsafe fn run_pipeline(
+    api: &Api,
+    pipeline: &str,
+    machine: &TargetMachine,
+    run: impl FnOnce(*const c_char, api::TargetMachineRef, api::PassBuilderOptionsRef) -> api::ErrorRef,
+) -> Result<(), LlvmError> {
+    let pipeline = CString::new(pipeline).map_err(|_| LlvmError("pipeline contains NUL".into()))?;
+    // SAFETY: options are created and disposed here; the error, if any, is
+    // converted to a message we free.
+    unsafe {
+        let options = (api.LLVMCreatePassBuilderOptions)();
+        let error = run(pipeline.as_ptr(), machine.as_raw(), options);
+        (api.LLVMDisposePassBuilderOptions)(options);
+        if error.is_null() {
+            return Ok(());
+        }
+        let message = (api.LLVMGetErrorMessage)(error);
+        let text = copy_str(message);
+        (api.LLVMDisposeErrorMessage)(message);
+        Err(LlvmError(text))
     }
 }
 

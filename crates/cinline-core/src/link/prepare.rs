@@ -1,6 +1,6 @@
 //! The checks and attribute work both engines do before linking.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use cinline_llvm::{CodeModel, Context, Module, OptLevel, RelocModel, Version};
@@ -20,6 +20,9 @@ pub struct Prepared<'ctx> {
     pub helper_symbols: Vec<String>,
     /// Attribute mismatches, reconciled or not.
     pub mismatches: Vec<Mismatch>,
+    /// The crate's functions that call a helper: where inlining will
+    /// happen, and so the only code worth optimizing again.
+    pub callers: BTreeSet<String>,
 }
 
 impl Prepared<'_> {
@@ -89,6 +92,18 @@ pub fn prepare<'ctx>(
         }
         helpers.push((path.clone(), module));
     }
+    let callers = krate
+        .functions()
+        .into_iter()
+        .filter(|f| {
+            f.is_declaration()
+                && owners
+                    .get(&f.name())
+                    .is_some_and(|owner| *owner != opts.krate)
+        })
+        .flat_map(|f| f.callers())
+        .map(|c| c.name())
+        .collect();
     let modules: Vec<&Module<'_>> = helpers.iter().map(|(_, m)| m).collect();
     let mismatches = inline_attrs::check(&krate, &modules, arch_of(&crate_triple), opts.reconcile);
     Ok(Prepared {
@@ -96,6 +111,7 @@ pub fn prepare<'ctx>(
         helpers,
         helper_symbols,
         mismatches,
+        callers,
     })
 }
 
