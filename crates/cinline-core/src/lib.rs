@@ -20,6 +20,7 @@ mod env;
 mod error;
 pub mod inline_attrs;
 pub mod link;
+pub mod manifest;
 mod output;
 pub mod report;
 pub mod toolchain;
