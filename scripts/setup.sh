@@ -17,3 +17,9 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust with rustup" >&2; exit 1; }
+# The kernel-style example generates its Rust declarations with bindgen's CLI.
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! command -v bindgen >/dev/null; then
+    echo "setup: installing bindgen-cli" >&2
+    LIBCLANG_PATH=/usr/lib/llvm-22/lib cargo install -q bindgen-cli --version 0.73.2 --locked
+fi

@@ -7,3 +7,5 @@ scripts/setup.sh
 cargo build --release --locked
 cargo test --release --locked --workspace
 target/release/cinline doctor
+export PATH="$HOME/.cargo/bin:$PATH"
+make -C examples/kernel-style clean test

@@ -19,6 +19,8 @@ pub struct BitcodeFile {
     pub producer: Option<String>,
     /// The LLVM release named by the producer string.
     pub version: Option<Version>,
+    /// Whether the bitstream reads to its end (false: truncated or damaged).
+    pub intact: bool,
 }
 
 /// The `IDENTIFICATION_BLOCK` id and its `STRING` record code.
@@ -62,13 +64,14 @@ impl BitcodeFile {
         }
         let mut producer = Producer::default();
         // A damaged stream is left for LLVM to diagnose when it parses it.
-        let _ = Bitcode::read(&bytes, &mut producer);
+        let intact = Bitcode::read(&bytes, &mut producer).is_ok();
         let version = producer.0.as_deref().and_then(|p| parse_version(p, "LLVM"));
         Ok(BitcodeFile {
             path: path.to_path_buf(),
             bytes,
             producer: producer.0,
             version,
+            intact,
         })
     }
 

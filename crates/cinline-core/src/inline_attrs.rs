@@ -212,17 +212,25 @@ pub fn mismatches(
     out
 }
 
+/// What [`check`] found and did.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Every mismatch, marked `reconciled` where it was resolved.
+    pub mismatches: Vec<Mismatch>,
+    /// Whether any module was changed.
+    pub modified: bool,
+}
+
 /// Checks every call from `krate` to a function defined in `helpers`, and
 /// with `reconcile` resolves what is safe to resolve, changing the callers
-/// (in `krate`) and the helpers (in `helpers`). Returns every mismatch
-/// found, marked `reconciled` where it was resolved. Call it before linking:
-/// the crate declares the helpers it calls, the helper modules define them.
-pub fn check(
-    krate: &Module<'_>,
-    helpers: &[&Module<'_>],
-    arch: &str,
-    reconcile: bool,
-) -> Vec<Mismatch> {
+/// (in `krate`) and the helpers (in `helpers`). Call it before linking: the
+/// crate declares the helpers it calls, the helper modules define them.
+///
+/// A helper left with an unresolved mismatch loses `alwaysinline` (the
+/// kernel's `__always_inline`), if it had it: LLVM's always-inliner ignores
+/// attribute compatibility, and would inline it anyway while dropping what
+/// the attribute stands for (`no-builtins`, target features).
+pub fn check(krate: &Module<'_>, helpers: &[&Module<'_>], arch: &str, reconcile: bool) -> Checked {
     let declared: HashMap<String, Function<'_>> = krate
         .functions()
         .into_iter()
@@ -230,6 +238,7 @@ pub fn check(
         .map(|f| (f.name(), f))
         .collect();
     let mut out = Vec::new();
+    let mut modified = false;
     for helper in helpers.iter().flat_map(|m| m.functions()) {
         if helper.is_declaration() {
             continue;
@@ -271,8 +280,18 @@ pub fn check(
                 }
             }
         }
+        let name = helper.name();
+        let blocked = out.iter().any(|m| m.helper == name && !m.reconciled);
+        if blocked && helper.has_enum_attribute("alwaysinline") {
+            helper.remove_enum_attribute("alwaysinline");
+            modified = true;
+        }
     }
-    out
+    modified |= out.iter().any(|m| m.reconciled);
+    Checked {
+        mismatches: out,
+        modified,
+    }
 }
 
 /// Gives `helper` the CPU and features of the caller whose enabled features

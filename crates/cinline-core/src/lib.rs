@@ -14,6 +14,7 @@
 //!    inlining works on this machine.
 
 pub mod bitcode;
+pub mod cargo;
 pub mod cc;
 pub mod doctor;
 mod env;

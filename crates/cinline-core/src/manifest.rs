@@ -43,8 +43,9 @@ impl Manifest {
     /// Reads a manifest file.
     pub fn read(path: &Path) -> crate::Result<Manifest> {
         let text = std::fs::read_to_string(path).map_err(Error::read(path))?;
-        let manifest: Manifest = serde_json::from_str(&text)
-            .map_err(|e| Error::Usage(format!("{}: not a cinline manifest: {e}", path.display())))?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| {
+            Error::Usage(format!("{}: not a cinline manifest: {e}", path.display()))
+        })?;
         if manifest.format != FORMAT {
             return Err(Error::Usage(format!(
                 "{}: manifest format {} (this cinline reads format {FORMAT})",
@@ -68,7 +69,10 @@ impl Manifest {
             .flatten()
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(SUFFIX)))
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().ends_with(SUFFIX))
+            })
             .collect();
         found.sort();
         found

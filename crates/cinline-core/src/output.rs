@@ -19,8 +19,18 @@ pub(crate) fn temp_beside(path: &Path) -> crate::Result<tempfile::TempPath> {
     Ok(file.into_temp_path())
 }
 
-/// Renames a finished temporary file to `path`.
+/// Renames a finished temporary file to `path`. The file keeps the
+/// permissions of the one it replaces, or gets `rw-r--r--` (temporary files
+/// are created private).
 pub(crate) fn persist(tmp: tempfile::TempPath, path: &Path) -> crate::Result<()> {
+    let permissions = match std::fs::metadata(path) {
+        Ok(old) => old.permissions(),
+        Err(_) => {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::Permissions::from_mode(0o644)
+        }
+    };
+    std::fs::set_permissions(&tmp, permissions).map_err(Error::write(path))?;
     tmp.persist(path).map_err(|e| Error::write(path)(e.error))
 }
 

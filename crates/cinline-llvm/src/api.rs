@@ -108,6 +108,8 @@ api! {
     LLVMGetDataLayoutStr: fn(ModuleRef) -> *const c_char;
     LLVMGetModuleFlag: fn(ModuleRef, *const c_char, usize) -> MetadataRef;
     LLVMMetadataAsValue: fn(ContextRef, MetadataRef) -> ValueRef;
+    LLVMMDNodeInContext2: fn(ContextRef, *mut MetadataRef, usize) -> MetadataRef;
+    LLVMGetMDNodeOperands: fn(ValueRef, *mut ValueRef);
     LLVMIsAConstantInt: fn(ValueRef) -> ValueRef;
     LLVMConstIntGetZExtValue: fn(ValueRef) -> u64;
     LLVMVerifyModule: fn(ModuleRef, c_int, *mut *mut c_char) -> Bool;

@@ -62,16 +62,21 @@ impl<'ctx> Module<'ctx> {
     /// The integer value of a module flag such as `"PIC Level"`, if set.
     pub fn flag(&self, key: &str) -> Option<u64> {
         let api = self.api();
-        // SAFETY: the key is passed with its length; the returned metadata
-        // belongs to the module and is only inspected.
+        let ctx = self.context.raw.as_ptr();
+        // SAFETY: the key is passed with its length; the flag's value is
+        // `ConstantAsMetadata`, which the C API only turns back into a
+        // constant as an operand of a metadata node: so it is wrapped in a
+        // (uniqued, harmless) one-operand node whose operand is read back.
         unsafe {
-            let md =
+            let mut md =
                 (api.LLVMGetModuleFlag)(self.as_raw(), key.as_ptr() as *const c_char, key.len());
             if md.is_null() {
                 return None;
             }
-            let value = (api.LLVMMetadataAsValue)(self.context.raw.as_ptr(), md);
-            let int = (api.LLVMIsAConstantInt)(value);
+            let node = (api.LLVMMDNodeInContext2)(ctx, &mut md, 1);
+            let mut operand = ptr::null_mut();
+            (api.LLVMGetMDNodeOperands)((api.LLVMMetadataAsValue)(ctx, node), &mut operand);
+            let int = (api.LLVMIsAConstantInt)(operand);
             (!int.is_null()).then(|| (api.LLVMConstIntGetZExtValue)(int))
         }
     }

@@ -257,3 +257,70 @@ fn baseline_target_features_are_reconciled_for_a_generic_cpu_crate() {
     assert_eq!(helper_refs(&object, &helper_names()), Vec::<String>::new());
     assert_eq!(sample.program_output(&[&object]), sample.plain_output);
 }
+
+#[test]
+fn the_relocation_model_follows_the_crate() {
+    // rustc's default for x86_64 Linux is PIC (its `PIC Level` module flag):
+    // the object must not take addresses with absolute 32-bit relocations,
+    // or it cannot be linked into a PIE. Taking a function's address shows it.
+    use object::{Object, ObjectSection, RelocationKind};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("h.c"),
+        "int rust_helper_twice(int x) { return 2 * x; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("k.rs"),
+        "#![no_std]\nextern \"C\" { fn rust_helper_twice(x: i32) -> i32; }\n\
+         extern \"C\" fn one(x: i32) -> i32 { unsafe { rust_helper_twice(x) } }\n\
+         extern \"C\" fn two(x: i32) -> i32 { unsafe { rust_helper_twice(x) + 1 } }\n\
+         #[no_mangle] pub extern \"C\" fn pick(i: usize) -> extern \"C\" fn(i32) -> i32 { if i == 0 { one } else { two } }\n",
+    )
+    .unwrap();
+    run_ok(
+        cinline()
+            .arg("cc")
+            .arg(d.join("h.c"))
+            .arg("-o")
+            .arg(d.join("h.bc")),
+    );
+    run_ok(
+        Command::new("rustc")
+            .args(["--crate-type=lib", "-O", "--emit=llvm-bc", "-o"])
+            .arg(d.join("k.bc"))
+            .arg(d.join("k.rs")),
+    );
+    let absolute_relocations = |model: Option<&str>| {
+        let object = d.join("k.o");
+        let mut cmd = cinline();
+        cmd.arg("link")
+            .arg(d.join("k.bc"))
+            .arg("--helpers")
+            .arg(d.join("h.bc"))
+            .arg("-o")
+            .arg(&object);
+        if let Some(model) = model {
+            cmd.args(["--relocation-model", model]);
+        }
+        run_ok(&mut cmd);
+        let data = std::fs::read(&object).unwrap();
+        let file = object::File::parse(&*data).unwrap();
+        let count = file
+            .sections()
+            .flat_map(|s| s.relocations().map(|(_, r)| r).collect::<Vec<_>>())
+            .filter(|r| r.kind() == RelocationKind::Absolute && r.size() == 32)
+            .count();
+        count
+    };
+    assert_eq!(
+        absolute_relocations(None),
+        0,
+        "the crate is PIC: no absolute 32-bit relocation"
+    );
+    assert!(
+        absolute_relocations(Some("static")) > 0,
+        "the check must be able to fail"
+    );
+}

@@ -16,14 +16,16 @@ use crate::{getenv, write_atomic, Error};
 fn caller_pipeline(opt: OptLevel) -> Option<&'static str> {
     match opt {
         OptLevel::None => None,
-        OptLevel::Less => Some("sroa,early-cse,instcombine,simplifycfg"),
+        OptLevel::Less => Some("sroa,early-cse,instcombine<no-verify-fixpoint>,simplifycfg"),
+        // `no-verify-fixpoint`: a lone instcombine checks that one run reached a
+        // fixpoint and aborts the process otherwise (`default<O2>` does not).
         // The function simplification and loop optimization steps of
         // `default<O2>`, in its order: measured to give the same machine
         // code as the whole pipeline on the helper-calling loops of the tests.
         _ => Some(
-            "sroa,early-cse<memssa>,simplifycfg,instcombine,loop-mssa(licm,loop-rotate),\
-             loop(loop-idiom,indvars,loop-deletion,loop-unroll-full),sroa,gvn,sccp,instcombine,simplifycfg,\
-             loop-rotate,loop-vectorize,instcombine,simplifycfg,slp-vectorizer,instcombine,loop-unroll,instcombine,simplifycfg",
+            "sroa,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>,loop-mssa(licm,loop-rotate),\
+             loop(loop-idiom,indvars,loop-deletion,loop-unroll-full),sroa,gvn,sccp,instcombine<no-verify-fixpoint>,simplifycfg,\
+             loop-rotate,loop-vectorize,instcombine<no-verify-fixpoint>,simplifycfg,slp-vectorizer,instcombine<no-verify-fixpoint>,loop-unroll,instcombine<no-verify-fixpoint>,simplifycfg",
         ),
     }
 }

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use cinline_llvm::{CodeModel, Llvm, RelocModel};
 
-use super::prepare::{arch_of, prepare, resolve, Resolved};
+use super::prepare::{prepare, resolve, Resolved};
 use super::{Engine, LinkOptions, LinkOutcome};
 use crate::bitcode::BitcodeFile;
 use crate::output::{persist, temp_beside};
@@ -16,7 +16,7 @@ use crate::{write_atomic, Error};
 
 /// The clang flags that carry `resolved` (the merged module's functions
 /// already carry their CPU and features; only explicit options are passed).
-fn clang_flags(resolved: &Resolved, opts: &LinkOptions, arch: &str) -> Vec<String> {
+fn clang_flags(resolved: &Resolved, opts: &LinkOptions) -> Vec<String> {
     let mut flags = vec![match resolved.size {
         Some(s) => format!("-O{s}"),
         None => format!("-O{}", resolved.opt as u8),
@@ -37,13 +37,10 @@ fn clang_flags(resolved: &Resolved, opts: &LinkOptions, arch: &str) -> Vec<Strin
         CodeModel::Large => Some("large"),
     };
     flags.extend(model.map(|m| format!("-mcmodel={m}")));
+    // As a cc1 option: rustc's CPU names are LLVM's, and the clang driver's
+    // `-march` does not accept all of them (`generic`).
     if let Some(cpu) = &opts.codegen.target_cpu {
-        let flag = if arch == "x86_64" || arch.starts_with('i') {
-            "-march"
-        } else {
-            "-mcpu"
-        };
-        flags.push(format!("{flag}={cpu}"));
+        flags.extend(["-Xclang", "-target-cpu", "-Xclang", cpu].map(String::from));
     }
     for feature in opts
         .codegen
@@ -70,8 +67,19 @@ pub(super) fn link(
         .chain(&opts.helpers)
         .cloned()
         .collect();
-    for path in &inputs {
-        BitcodeFile::read_for(path, llvm_link.version)?;
+    // Every unreadable input is named, not just the first: a module built
+    // against shipped helper bitcode learns about both at once.
+    let mut errors: Vec<Error> = inputs
+        .iter()
+        .filter_map(|path| BitcodeFile::read_for(path, llvm_link.version).err())
+        .collect();
+    match errors.len() {
+        0 => {}
+        1 => return Err(errors.remove(0)),
+        _ => {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            return Err(Error::Usage(lines.join("\n")));
+        }
     }
     let scratch = tempfile::tempdir().map_err(Error::write(std::env::temp_dir()))?;
     let mut warnings = Vec::new();
@@ -83,13 +91,9 @@ pub(super) fn link(
         _ => None,
     };
     let resolved = resolve(&opts.codegen, prepared.as_ref().map(|p| &p.krate))?;
-    let arch = prepared
-        .as_ref()
-        .map(|p| arch_of(&p.krate.triple()).to_string())
-        .unwrap_or_default();
     if let Some(prepared) = prepared {
-        if prepared.changed() {
-            // Hand the tools the reconciled modules instead of the inputs.
+        if prepared.modified {
+            // Hand the tools the checked modules instead of the inputs.
             let modules =
                 std::iter::once(&prepared.krate).chain(prepared.helpers.iter().map(|(_, m)| m));
             inputs = modules
@@ -119,7 +123,7 @@ pub(super) fn link(
         "-Wno-override-module",
         "-Wno-unused-command-line-argument",
     ])
-    .args(clang_flags(&resolved, opts, &arch))
+    .args(clang_flags(&resolved, opts))
     .arg(&merged)
     .arg("-o")
     .arg(&*tmp);

@@ -66,7 +66,7 @@ impl FromStr for Engine {
 
 /// Code generation options, named and valued as rustc's `-C` options. An
 /// unset option takes what rustc used for the crate, read from its bitcode.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Codegen {
     /// `0`, `1`, `2`, `3`, `s` or `z` (default `2`).
     pub opt_level: Option<String>,

@@ -20,16 +20,11 @@ pub struct Prepared<'ctx> {
     pub helper_symbols: Vec<String>,
     /// Attribute mismatches, reconciled or not.
     pub mismatches: Vec<Mismatch>,
+    /// Whether the checks changed a module (the files on disk are stale).
+    pub modified: bool,
     /// The crate's functions that call a helper: where inlining will
     /// happen, and so the only code worth optimizing again.
     pub callers: BTreeSet<String>,
-}
-
-impl Prepared<'_> {
-    /// Whether reconciliation changed any module.
-    pub fn changed(&self) -> bool {
-        self.mismatches.iter().any(|m| m.reconciled)
-    }
 }
 
 /// The architecture part of a target triple, with aliases folded.
@@ -46,7 +41,14 @@ pub(crate) fn parse<'ctx>(ctx: &'ctx Context, file: &BitcodeFile) -> crate::Resu
     ctx.parse_bitcode(&file.bytes, &file.path.to_string_lossy())
         .map_err(|e| Error::Llvm {
             path: file.path.clone(),
-            message: format!("LLVM cannot read it: {e}"),
+            message: format!(
+                "LLVM cannot read it: {e}{}",
+                if file.intact {
+                    ""
+                } else {
+                    " (the file is truncated or damaged: rebuild it)"
+                }
+            ),
         })
 }
 
@@ -105,12 +107,13 @@ pub fn prepare<'ctx>(
         .map(|c| c.name())
         .collect();
     let modules: Vec<&Module<'_>> = helpers.iter().map(|(_, m)| m).collect();
-    let mismatches = inline_attrs::check(&krate, &modules, arch_of(&crate_triple), opts.reconcile);
+    let checked = inline_attrs::check(&krate, &modules, arch_of(&crate_triple), opts.reconcile);
     Ok(Prepared {
         krate,
         helpers,
         helper_symbols,
-        mismatches,
+        mismatches: checked.mismatches,
+        modified: checked.modified,
         callers,
     })
 }

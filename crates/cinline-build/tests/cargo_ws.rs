@@ -1,0 +1,235 @@
+//! The real thing: `tests/fixtures/cargo-ws` (a -sys crate whose build
+//! script uses cinline-build, a safe wrapper, a program) copied to a
+//! scratch directory and built and tested with the real cargo, rustc, clang
+//! and libclang, with nothing from this environment that would change the
+//! build (`RUSTFLAGS`, `RUSTC_WRAPPER`, ...). One build serves every test.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use cinline_core::bitcode::BitcodeFile;
+use cinline_core::manifest::Manifest;
+
+/// Variables that would change how the fixture builds.
+const SCRUBBED: &[&str] = &[
+    "RUSTFLAGS",
+    "RUSTDOCFLAGS",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "CARGO_BUILD_RUSTFLAGS",
+    "RUSTC_WRAPPER",
+    "RUSTC_WORKSPACE_WRAPPER",
+    "CARGO_BUILD_RUSTC_WRAPPER",
+    "CARGO_BUILD_TARGET",
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_TARGET_DIR",
+    "CARGO_MAKEFLAGS",
+    "MAKEFLAGS",
+    "MFLAGS",
+    "CC",
+    "CFLAGS",
+    "CLANG",
+    "CLANG_PATH",
+    "LIBCLANG_PATH",
+    "BINDGEN_EXTRA_CLANG_ARGS",
+    "CINLINE_LIBLLVM",
+    "CINLINE_LLVM_BIN",
+    "CINLINE_SAVE_TEMPS",
+];
+
+/// The fixture, built once: `cargo build --release`, then
+/// `cargo test --release`.
+struct Built {
+    /// Keeps the scratch directory alive.
+    _dir: tempfile::TempDir,
+    /// The copied workspace.
+    ws: PathBuf,
+    /// Its target directory.
+    target: PathBuf,
+    /// `cargo build --release` took this long.
+    build_secs: f64,
+    /// `cargo test --release`: success, and its output.
+    test: (bool, String),
+}
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/cargo-ws")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "target" {
+                copy_dir(&entry.path(), &dest);
+            }
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+fn cargo(ws: &Path, target: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(args)
+        .current_dir(ws)
+        .env("CARGO_TARGET_DIR", target);
+    for var in SCRUBBED {
+        if *var != "CARGO_TARGET_DIR" {
+            cmd.env_remove(var);
+        }
+    }
+    cmd
+}
+
+fn output_text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The fixture built once for every test of this file; a failed build is
+/// reported by each test, not retried.
+fn built() -> &'static Built {
+    static BUILT: OnceLock<Result<Built, String>> = OnceLock::new();
+    match BUILT.get_or_init(build) {
+        Ok(built) => built,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn build() -> Result<Built, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let ws = dir.path().join("cargo-ws");
+    copy_dir(&fixture(), &ws);
+    // The path dependency is relative to the fixture's place in the
+    // repository: point it at this crate.
+    let sys_toml = ws.join("mini-sys/Cargo.toml");
+    let text = std::fs::read_to_string(&sys_toml).map_err(|e| e.to_string())?;
+    let relative = "path = \"../../../../crates/cinline-build\"";
+    if !text.contains(relative) {
+        return Err(format!("{}: no `{relative}`", sys_toml.display()));
+    }
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let absolute = format!("path = {:?}", here.display().to_string());
+    std::fs::write(&sys_toml, text.replace(relative, &absolute)).map_err(|e| e.to_string())?;
+    let target = dir.path().join("target");
+
+    let start = std::time::Instant::now();
+    let out = cargo(&ws, &target, &["build", "--release"])
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let build_secs = start.elapsed().as_secs_f64();
+    if !out.status.success() {
+        return Err(format!(
+            "cargo build --release of the fixture failed:\n{}",
+            output_text(&out)
+        ));
+    }
+    eprintln!("fixture: cargo build --release took {build_secs:.1} s");
+    let out = cargo(&ws, &target, &["test", "--release"])
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    Ok(Built {
+        _dir: dir,
+        ws,
+        target,
+        build_secs,
+        test: (out.status.success(), output_text(&out)),
+    })
+}
+
+/// The manifest mini-sys's build script wrote, and its directory.
+fn manifest() -> (PathBuf, Manifest) {
+    let build = built().target.join("release/build");
+    let found: Vec<PathBuf> = std::fs::read_dir(&build)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("out/mini-sys.cinline.json"))
+        .filter(|p| p.is_file())
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "one mini-sys manifest under {}",
+        build.display()
+    );
+    let path = found.into_iter().next().unwrap();
+    let manifest = Manifest::read(&path).unwrap();
+    (path.parent().unwrap().to_path_buf(), manifest)
+}
+
+#[test]
+fn the_program_prints_the_expected_output() {
+    let built = built();
+    let program = built.target.join("release/mini-app");
+    let out = Command::new(&program).output().expect("runs mini-app");
+    assert!(out.status.success(), "{}", output_text(&out));
+    let expected = std::fs::read_to_string(built.ws.join("mini-app/expected_output.txt")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+    assert!(built.build_secs > 0.0);
+}
+
+#[test]
+fn the_fixture_tests_pass() {
+    let (ok, output) = &built().test;
+    assert!(ok, "cargo test --release of the fixture failed:\n{output}");
+    assert!(output.contains("test result: ok. 3 passed"), "{output}");
+    assert!(output.contains("test result: ok. 1 passed"), "{output}");
+}
+
+#[test]
+fn the_manifest_lists_the_wrappers_and_helpers() {
+    let (_, manifest) = manifest();
+    assert_eq!(manifest.package, "mini-sys");
+    assert_eq!(manifest.format, cinline_core::manifest::FORMAT);
+    assert!(!manifest.llvm_triple.is_empty());
+    assert!(manifest.llvm().is_some(), "{}", manifest.llvm_version);
+    let expected = [
+        "mini_add_mul__extern",
+        "mini_point_set_x__extern",
+        "mini_point_x__extern",
+        "mini_ref_dec_and_test__extern",
+        "mini_ref_inc__extern",
+        "mini_ref_init__extern",
+        "mini_ref_read__extern",
+        "mini_test_and_set_bit__extern",
+        "rust_helper_mini_manhattan",
+        "rust_helper_mini_rotl32",
+    ];
+    assert_eq!(manifest.symbols, expected);
+    assert_eq!(
+        manifest.bitcode,
+        ["cinline/cinline_wrappers.bc", "cinline/helpers.bc"].map(PathBuf::from)
+    );
+}
+
+#[test]
+fn the_bitcode_files_are_bitcode_of_the_manifest_llvm() {
+    let (dir, manifest) = manifest();
+    for bc in &manifest.bitcode {
+        assert!(bc.is_relative(), "{}", bc.display());
+        let file = BitcodeFile::read(&dir.join(bc)).unwrap();
+        assert_eq!(
+            file.version.map(|v| v.to_string()).as_deref(),
+            Some(manifest.llvm_version.as_str()),
+            "{}",
+            bc.display()
+        );
+    }
+}
+
+#[test]
+fn the_bindings_call_helpers_by_their_plain_c_names() {
+    let (dir, _) = manifest();
+    let bindings = std::fs::read_to_string(dir.join("bindings.rs")).unwrap();
+    assert!(bindings.contains("#[link_name = \"rust_helper_mini_rotl32\"]"));
+    assert!(bindings.contains("pub fn mini_rotl32("));
+    assert!(bindings.contains("#[link_name = \"mini_add_mul__extern\"]"));
+    assert!(!bindings.contains("\\u{1}"), "{bindings}");
+    assert_eq!(bindings.matches("automatically generated").count(), 1);
+}

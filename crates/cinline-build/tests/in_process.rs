@@ -1,0 +1,284 @@
+//! `try_generate` called as a build script would call it, on tiny inputs
+//! in scratch directories: what it writes, and one clear error for each
+//! kind of bad input.
+//!
+//! cargo sets `CARGO_PKG_NAME` for test binaries too; `TARGET`, `HOST`,
+//! `RUSTC` and `OPT_LEVEL` fall back to rustc's host, `rustc` and `0`;
+//! `OUT_DIR` is given with `Builder::out_dir`.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use cinline_build::{Builder, Error, Generated};
+use cinline_core::bitcode::BitcodeFile;
+
+/// One generation at a time: the first points `LIBCLANG_PATH` at the
+/// libclang it finds, and libclang may read the environment meanwhile.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new(files: &[(&str, &str)]) -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        Scratch { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn builder(&self) -> Builder {
+        Builder::new().out_dir(self.path("out"))
+    }
+}
+
+fn generate(builder: &Builder) -> Result<Generated, Error> {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    builder.try_generate()
+}
+
+const HEADER: &str = "\
+#include <stdint.h>
+struct pair { int32_t a, b; };
+static inline int32_t pair_sum(const struct pair *p) { return p->a + p->b; }
+static inline int32_t twice(int32_t x) { return 2 * x; }
+";
+
+const HELPERS: &str = "\
+#include \"pair.h\"
+#define PAIR_MAX(p) ((p)->a > (p)->b ? (p)->a : (p)->b)
+int32_t rust_helper_pair_max(const struct pair *p) { return PAIR_MAX(p); }
+";
+
+#[test]
+fn a_header_and_helpers_give_bindings_bitcode_and_a_manifest() {
+    let s = Scratch::new(&[("pair.h", HEADER), ("helpers.c", HELPERS)]);
+    let generated = generate(
+        &s.builder()
+            .header(s.path("pair.h"))
+            .allowlist_function("pair_.*")
+            .allowlist_type("pair")
+            .helpers_file(s.path("helpers.c")),
+    )
+    .unwrap();
+
+    let bindings = std::fs::read_to_string(&generated.bindings).unwrap();
+    assert!(bindings.contains("pub struct pair"), "{bindings}");
+    assert!(bindings.contains("pub fn pair_sum("), "{bindings}");
+    assert!(!bindings.contains("pub fn twice("), "{bindings}");
+    assert!(bindings.contains("#[link_name = \"rust_helper_pair_max\"]"));
+    assert!(bindings.contains("pub fn pair_max("), "{bindings}");
+    assert!(generated.wrappers.as_ref().unwrap().is_file());
+
+    let manifest = generated.manifest.unwrap();
+    assert_eq!(manifest.package, env!("CARGO_PKG_NAME"));
+    assert_eq!(
+        manifest.symbols,
+        ["pair_sum__extern", "rust_helper_pair_max"]
+    );
+    let out = s.path("out");
+    let path = generated.manifest_path.unwrap();
+    assert_eq!(
+        path,
+        out.join(format!("{}.cinline.json", env!("CARGO_PKG_NAME")))
+    );
+    assert_eq!(
+        cinline_core::manifest::Manifest::read(&path).unwrap(),
+        manifest
+    );
+    for bc in &manifest.bitcode {
+        let file = BitcodeFile::read(&out.join(bc)).unwrap();
+        assert_eq!(
+            file.version.map(|v| v.to_string()),
+            Some(manifest.llvm_version.clone())
+        );
+    }
+    assert_eq!(
+        generated.static_lib.as_deref(),
+        Some("cinline_cinline_build")
+    );
+    assert!(out.join("libcinline_cinline_build.a").is_file());
+}
+
+#[test]
+fn a_header_that_does_not_parse_is_refused_with_clangs_diagnostic() {
+    let s = Scratch::new(&[(
+        "bad.h",
+        "static inline int broken(void) { return no_such_thing; }\n",
+    )]);
+    let err = generate(&s.builder().header(s.path("bad.h"))).unwrap_err();
+    assert!(matches!(err, Error::Bindgen { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("bad.h"), "{message}");
+    assert!(message.contains("no_such_thing"), "{message}");
+    assert!(!s.path("out/bindings.rs").exists());
+}
+
+#[test]
+fn an_allowlist_that_matches_nothing_is_refused() {
+    let s = Scratch::new(&[("pair.h", HEADER)]);
+    let err = generate(
+        &s.builder()
+            .header(s.path("pair.h"))
+            .allowlist_function("pair_.*")
+            .allowlist_function("io_uring_.*"),
+    )
+    .unwrap_err();
+    match &err {
+        Error::AllowlistUnmatched {
+            option, pattern, ..
+        } => {
+            assert_eq!(*option, "allowlist_function");
+            assert_eq!(pattern, "io_uring_.*");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("pair.h"), "{err}");
+
+    let err = generate(&s.builder().header(s.path("pair.h")).allowlist_type("nope")).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::AllowlistUnmatched {
+                option: "allowlist_type",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_helpers_file_that_does_not_parse_is_refused_with_clangs_diagnostic() {
+    let s = Scratch::new(&[(
+        "helpers.c",
+        "int rust_helper_oops(void) { return missing_macro(1); }\n",
+    )]);
+    let err = generate(&s.builder().helpers_file(s.path("helpers.c"))).unwrap_err();
+    assert!(matches!(err, Error::Helper { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("helpers.c"), "{message}");
+    assert!(message.contains("missing_macro"), "{message}");
+}
+
+#[test]
+fn a_helpers_file_that_does_not_compile_is_refused_with_clangs_diagnostic() {
+    // bindgen sees the declaration (__BINDGEN__ is defined for it); the
+    // compiler sees the error.
+    let helper = "int rust_helper_fine(void) { return 1; }\n";
+    let s = Scratch::new(&[("helpers.c", helper)]);
+    let manifest = s.path(&format!("out/{}.cinline.json", env!("CARGO_PKG_NAME")));
+    generate(&s.builder().helpers_file(s.path("helpers.c"))).unwrap();
+    assert!(manifest.is_file());
+
+    let broken = "#ifndef __BINDGEN__\n#error helpers need a newer libmini\n#endif\n";
+    std::fs::write(s.path("helpers.c"), format!("{broken}{helper}")).unwrap();
+    let err = generate(&s.builder().helpers_file(s.path("helpers.c"))).unwrap_err();
+    match &err {
+        Error::Compile { file, stderr, .. } => {
+            assert_eq!(file, &s.path("helpers.c"));
+            assert!(stderr.contains("helpers need a newer libmini"), "{stderr}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("-emit-llvm"), "{err}");
+    assert!(!manifest.exists(), "the earlier run's manifest is gone");
+}
+
+#[test]
+fn a_helpers_file_without_helpers_is_refused() {
+    let s = Scratch::new(&[("helpers.c", "static int not_a_helper(void) { return 1; }\n")]);
+    let err = generate(&s.builder().helpers_file(s.path("helpers.c"))).unwrap_err();
+    assert!(matches!(err, Error::Helper { .. }), "{err:?}");
+    assert!(err.to_string().contains("rust_helper_"), "{err}");
+}
+
+#[test]
+fn a_helper_named_like_a_bound_function_is_refused() {
+    let s = Scratch::new(&[
+        ("pair.h", HEADER),
+        (
+            "helpers.c",
+            "#include \"pair.h\"\nint32_t rust_helper_twice(int32_t x) { return x + x; }\n",
+        ),
+    ]);
+    let err = generate(
+        &s.builder()
+            .header(s.path("pair.h"))
+            .helpers_file(s.path("helpers.c")),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::NameClash { name, .. } if name == "twice"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn missing_inputs_are_named() {
+    let s = Scratch::new(&[]);
+    let err = generate(&s.builder().header(s.path("nope.h"))).unwrap_err();
+    assert!(
+        matches!(&err, Error::MissingInput { path } if path.ends_with("nope.h")),
+        "{err:?}"
+    );
+    let err = generate(&s.builder()).unwrap_err();
+    assert!(matches!(err, Error::NoInput), "{err:?}");
+}
+
+#[test]
+#[should_panic(expected = "cinline-build: allowlist_var(\"NOPE\") matches nothing")]
+fn generate_panics_with_the_message() {
+    let s = Scratch::new(&[("pair.h", HEADER)]);
+    let builder = s.builder().header(s.path("pair.h")).allowlist_var("NOPE");
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    builder.generate();
+}
+
+#[test]
+fn a_missing_clang_is_named_with_what_was_tried() {
+    let s = Scratch::new(&[("pair.h", HEADER)]);
+    let builder = s.builder().header(s.path("pair.h"));
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // Safe to change: every other generation waits for SERIAL.
+    std::env::set_var("CLANG_PATH", "/nonexistent/clang-99");
+    let result = builder.try_generate();
+    std::env::remove_var("CLANG_PATH");
+    let err = result.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Cinline(cinline_core::Error::ToolNotFound { tool, .. }) if tool == "clang"
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("/nonexistent/clang-99"), "{err}");
+}
+
+/// With clang-16 and clang-22 installed, bindgen's own search for clang's
+/// include directories took clang-16's, and `<liburing.h>` failed with
+/// `atomic_store_explicit` undeclared.
+#[test]
+fn liburing_parses_whatever_other_clangs_are_installed() {
+    if !std::path::Path::new("/usr/include/liburing.h").is_file() {
+        eprintln!("skipped: no /usr/include/liburing.h (apt-get install liburing-dev)");
+        return;
+    }
+    let s = Scratch::new(&[("wrapper.h", "#include <liburing.h>\n")]);
+    let generated = generate(
+        &s.builder()
+            .header(s.path("wrapper.h"))
+            .allowlist_function("io_uring_cq_advance|io_uring_prep_nop"),
+    )
+    .unwrap();
+    assert_eq!(
+        generated.manifest.unwrap().symbols,
+        ["io_uring_cq_advance__extern", "io_uring_prep_nop__extern"]
+    );
+}

@@ -1,0 +1,90 @@
+//! Inlining helpers into one codegen unit: rustc's bitcode of the unit in,
+//! a replacement for rustc's object of the unit out.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use object::{Object, ObjectSymbol};
+
+use super::helpers::HelperSet;
+use crate::inline_attrs::Mismatch;
+use crate::link::{link, Codegen, LinkOptions};
+use crate::report::scan_object;
+use crate::toolchain::Rustc;
+use crate::Error;
+
+/// A codegen unit with its helpers inlined.
+#[derive(Debug)]
+pub struct Inlined {
+    /// The new object.
+    pub object: Vec<u8>,
+    /// Helper references still in it.
+    pub left: usize,
+    /// Attribute mismatches met (reconciled or not).
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// The global symbols `data` defines, helpers excepted.
+fn defined_globals(
+    path: &Path,
+    data: &[u8],
+    helpers: &BTreeSet<String>,
+) -> crate::Result<BTreeSet<String>> {
+    let file = object::File::parse(data)
+        .map_err(|e| Error::Usage(format!("{}: not an object file: {e}", path.display())))?;
+    Ok(file
+        .symbols()
+        .filter(|s| s.is_global() && !s.is_undefined())
+        .filter_map(|s| s.name().ok().map(str::to_string))
+        .filter(|n| !helpers.contains(n))
+        .collect())
+}
+
+/// Inlines `helpers` into the unit whose bitcode is `bitcode` and whose
+/// object rustc made is `object`. `None` if the object calls no helper.
+/// Refuses when the new object does not define the same global symbols as
+/// rustc's: then the bitcode is not the code of the object (with several
+/// codegen units rustc runs ThinLTO, which may rename and move symbols).
+pub fn inline_cgu(
+    bitcode: &Path,
+    object: &[u8],
+    helpers: &HelperSet,
+    codegen: &Codegen,
+    rustc: &Rustc,
+) -> crate::Result<Option<Inlined>> {
+    if scan_object(bitcode, object, &helpers.symbols)?.is_empty() {
+        return Ok(None);
+    }
+    let scratch = tempfile::tempdir().map_err(Error::write(std::env::temp_dir()))?;
+    let output = scratch.path().join("cgu.o");
+    let outcome = link(
+        &LinkOptions {
+            krate: bitcode.to_path_buf(),
+            helpers: helpers.bitcode.clone(),
+            output: output.clone(),
+            codegen: codegen.clone(),
+            reconcile: true,
+            ..LinkOptions::default()
+        },
+        rustc,
+    )?;
+    let new = std::fs::read(&output).map_err(Error::read(&output))?;
+    let before = defined_globals(bitcode, object, &helpers.symbols)?;
+    let after = defined_globals(bitcode, &new, &helpers.symbols)?;
+    if before != after {
+        let differ: Vec<&String> = before.symmetric_difference(&after).take(3).collect();
+        return Err(Error::Usage(format!(
+            "{}: the bitcode does not define the symbols of rustc's object (differ: {differ:?}); kept rustc's object",
+            bitcode.display()
+        )));
+    }
+    let left = scan_object(bitcode, &new, &helpers.symbols)?
+        .values()
+        .map(|(refs, defined)| refs + usize::from(*defined))
+        .sum();
+    Ok(Some(Inlined {
+        object: new,
+        left,
+        mismatches: outcome.mismatches,
+    }))
+}

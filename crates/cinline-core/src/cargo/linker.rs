@@ -1,0 +1,173 @@
+//! The linker wrapper: rustc calls this executable to link a binary, test
+//! or cdylib; codegen units that call helpers are replaced by inlined ones
+//! on the command line, then the real linker runs.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use super::cgu::inline_cgu;
+use super::record::{dir_for, Record, Unit};
+use super::{env_keys, exit_code, is_unit, log, strict, unit_bitcode, warn, HelperSet};
+use crate::getenv;
+use crate::link::Codegen;
+use crate::toolchain::Rustc;
+
+/// What the wrapper handed over through the environment.
+struct Context {
+    rustc: Rustc,
+    helpers: HelperSet,
+    codegen: Codegen,
+}
+
+fn context() -> Result<Context, String> {
+    let rustc = Rustc::at(
+        getenv(env_keys::RUSTC)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "rustc".into()),
+    )
+    .map_err(|e| e.to_string())?;
+    let manifests: Vec<PathBuf> = getenv(env_keys::MANIFESTS)
+        .map(|m| std::env::split_paths(&m).collect())
+        .unwrap_or_default();
+    let target = getenv(env_keys::TARGET)
+        .map(|t| t.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (helpers, warnings) = HelperSet::from_manifests(&manifests, &target, rustc.llvm);
+    if let Some(w) = warnings.first() {
+        return Err(w.clone());
+    }
+    let codegen = getenv(env_keys::CODEGEN)
+        .and_then(|c| serde_json::from_str(&c.to_string_lossy()).ok())
+        .unwrap_or_default();
+    Ok(Context {
+        rustc,
+        helpers,
+        codegen,
+    })
+}
+
+/// `args`: the linker's arguments.
+pub(super) fn run(args: &[OsString]) -> ExitCode {
+    let real = getenv(env_keys::REAL_LINKER).unwrap_or_else(|| "cc".into());
+    let stem = getenv(env_keys::STEM)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let crate_name = stem.split('-').next().unwrap_or_default().to_string();
+    let scratch = tempfile::tempdir();
+    let mut record = Record {
+        crate_name: crate_name.clone(),
+        stem: stem.clone(),
+        kind: "link".into(),
+        ..Record::default()
+    };
+    let mut new_args = args.to_vec();
+    match (context(), &scratch) {
+        (Ok(ctx), Ok(scratch)) => {
+            let single = new_args
+                .iter()
+                .filter_map(|a| Path::new(a).file_name())
+                .filter(|n| is_unit(&n.to_string_lossy(), &stem))
+                .count()
+                == 1;
+            log(|| format!("linking `{stem}`: {:?}", new_args));
+            for arg in new_args.iter_mut() {
+                if let Some(replacement) = replace_object(
+                    Path::new(arg),
+                    &stem,
+                    single,
+                    &ctx,
+                    scratch.path(),
+                    &mut record,
+                ) {
+                    *arg = replacement.into();
+                }
+            }
+        }
+        (Err(why), _) => record.warnings.push(why),
+        (_, Err(e)) => record
+            .warnings
+            .push(format!("cannot create a temporary directory: {e}")),
+    }
+    for w in &record.warnings {
+        warn(&crate_name, w);
+    }
+    if let Some(out_dir) = getenv(env_keys::OUT_DIR) {
+        let _ = record.save(&dir_for(Path::new(&out_dir)));
+    }
+    if strict() && !record.warnings.is_empty() {
+        eprintln!(
+            "error: cinline: crate `{crate_name}`: helpers not inlined (CINLINE_STRICT is set)"
+        );
+        return ExitCode::from(1);
+    }
+    // The real linker must not see our variables (it may be a compiler
+    // driver that calls programs that call us).
+    log(|| format!("running {} {:?}", real.to_string_lossy(), new_args));
+    let mut cmd = Command::new(&real);
+    cmd.args(&new_args);
+    for key in [
+        env_keys::LINKER,
+        env_keys::REAL_LINKER,
+        env_keys::MANIFESTS,
+        env_keys::CODEGEN,
+    ] {
+        cmd.env_remove(key);
+    }
+    match cmd.status() {
+        Ok(status) => exit_code(status),
+        Err(e) => {
+            eprintln!(
+                "error: cinline: cannot run the linker {}: {e}",
+                real.to_string_lossy()
+            );
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// If `arg` is one of this crate's codegen units and calls helpers, the
+/// path of its inlined replacement (written into `scratch`).
+fn replace_object(
+    arg: &Path,
+    stem: &str,
+    single: bool,
+    ctx: &Context,
+    scratch: &Path,
+    record: &mut Record,
+) -> Option<PathBuf> {
+    let name = arg.file_name()?.to_string_lossy().into_owned();
+    let bitcode = unit_bitcode(arg.parent()?, &name, stem, single)?;
+    log(|| format!("linking `{stem}`: unit {name} with {}", bitcode.display()));
+    let data = std::fs::read(arg).ok()?;
+    match inline_cgu(&bitcode, &data, &ctx.helpers, &ctx.codegen, &ctx.rustc) {
+        Ok(None) => None,
+        Ok(Some(inlined)) => {
+            // CINLINE_SAVE_TEMPS keeps the replacement beside the original.
+            let dir = if getenv("CINLINE_SAVE_TEMPS").is_some() {
+                arg.parent()?
+            } else {
+                scratch
+            };
+            let path = dir.join(format!("{name}.cinline.o"));
+            if let Err(e) = std::fs::write(&path, &inlined.object) {
+                record.warnings.push(format!("{}: {e}", path.display()));
+                return None;
+            }
+            record.units.push(Unit {
+                name,
+                calls_before: crate::report::scan_object(arg, &data, &ctx.helpers.symbols)
+                    .map(|f| f.values().map(|v| v.0).sum())
+                    .unwrap_or(0),
+                left: inlined.left,
+                replaced: true,
+                mismatches: inlined.mismatches.iter().map(ToString::to_string).collect(),
+            });
+            Some(path)
+        }
+        Err(e) => {
+            record.warnings.push(e.to_string());
+            None
+        }
+    }
+}

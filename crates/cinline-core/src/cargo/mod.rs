@@ -1,0 +1,198 @@
+//! cinline in cargo builds: `cargo cinline`, the rustc wrapper and the
+//! linker wrapper.
+//!
+//! `cargo cinline build` runs cargo with this executable as
+//! `RUSTC_WRAPPER`. For each rustc invocation the wrapper looks for helper
+//! manifests (written by `cinline-build`) in the `-L` directories; if there
+//! are none rustc runs unchanged. Otherwise rustc also emits bitcode, and
+//! every codegen unit whose object calls a helper is linked with the helpers
+//! and its object replaced: inside the `.rlib` for libraries, on the link
+//! line for binaries (this executable is then rustc's linker, and calls the
+//! real one). Whatever fails, the build goes on with rustc's own objects and
+//! a warning, unless `CINLINE_STRICT=1`.
+
+mod archive;
+mod cgu;
+mod helpers;
+mod linker;
+pub mod record;
+pub mod rustc_args;
+mod subcommand;
+mod wrapper;
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub use helpers::HelperSet;
+
+/// Environment variables between the parts (private).
+pub(crate) mod env_keys {
+    /// Set by `cargo cinline`: a wrapper the user had, to call in turn.
+    pub const CHAIN_WRAPPER: &str = "__CINLINE_CHAIN_WRAPPER";
+    /// Set for rustc by the wrapper: this executable is the linker.
+    pub const LINKER: &str = "__CINLINE_LINKER";
+    /// The real linker.
+    pub const REAL_LINKER: &str = "__CINLINE_REAL_LINKER";
+    /// The manifests to use, as a path list.
+    pub const MANIFESTS: &str = "__CINLINE_MANIFESTS";
+    /// The Rust target of the crate.
+    pub const TARGET: &str = "__CINLINE_TARGET";
+    /// The rustc of the crate.
+    pub const RUSTC: &str = "__CINLINE_RUSTC";
+    /// Codegen options (JSON).
+    pub const CODEGEN: &str = "__CINLINE_CODEGEN";
+    /// `{crate}{extra-filename}` and the out dir, for the record.
+    pub const STEM: &str = "__CINLINE_STEM";
+    /// The crate's output directory.
+    pub const OUT_DIR: &str = "__CINLINE_OUT_DIR";
+}
+
+/// The part this executable plays, when it is not the plain CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `cargo cinline ...` (executable named `cargo-cinline`).
+    Subcommand,
+    /// `RUSTC_WRAPPER`: called as `cinline rustc ARGS...`.
+    Wrapper,
+    /// rustc's linker.
+    Linker,
+}
+
+impl Mode {
+    /// Which part `args` (the whole command line) ask for.
+    pub fn from_env(args: &[OsString]) -> Option<Mode> {
+        let name = |i: usize| {
+            args.get(i)
+                .and_then(|a| Path::new(a).file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        if crate::getenv(env_keys::LINKER).is_some() {
+            Some(Mode::Linker)
+        } else if name(1).starts_with("rustc") || name(1).starts_with("clippy-driver") {
+            Some(Mode::Wrapper)
+        } else if name(0).starts_with("cargo-cinline") {
+            Some(Mode::Subcommand)
+        } else {
+            None
+        }
+    }
+}
+
+/// Runs `mode` with the whole command line `args`.
+pub fn run(mode: Mode, args: Vec<OsString>) -> ExitCode {
+    match mode {
+        Mode::Subcommand => subcommand::run(&args[1..]),
+        Mode::Wrapper => wrapper::run(&args[1..]),
+        Mode::Linker => linker::run(&args[1..]),
+    }
+}
+
+/// The bitcode rustc wrote for the codegen unit whose object is named
+/// `object_name` (`{stem}.{crate}.{hash}-cgu.N.rcgu.o`) in `dir`:
+/// `{unit}.rcgu.bc`, or `{stem}.bc` when the crate has one codegen unit
+/// (`single`). `None` if this is not one of the crate's units.
+pub(crate) fn unit_bitcode(
+    dir: &Path,
+    object_name: &str,
+    stem: &str,
+    single: bool,
+) -> Option<std::path::PathBuf> {
+    let unit = object_name
+        .strip_suffix(".rcgu.o")
+        .filter(|_| is_unit(object_name, stem))?;
+    [format!("{unit}.rcgu.bc"), format!("{stem}.bc")]
+        .into_iter()
+        .take(if single { 2 } else { 1 })
+        .map(|name| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Whether the object named `name` is one of the crate's codegen units
+/// (`{stem}.{crate}.{hash}-cgu.N.rcgu.o`, or `{stem}.{hash}.{hash}.rcgu.o`
+/// in incremental builds), not the allocator or metadata shim rustc adds to
+/// binaries (`{stem}.{hash}.rcgu.o`).
+pub(crate) fn is_unit(name: &str, stem: &str) -> bool {
+    name.strip_prefix(stem)
+        .and_then(|n| n.strip_prefix('.'))
+        .and_then(|n| n.strip_suffix(".rcgu.o"))
+        .is_some_and(|middle| middle.contains('.'))
+}
+
+/// Whether `CINLINE_STRICT` asks for failures to fail the build.
+pub(crate) fn strict() -> bool {
+    crate::getenv("CINLINE_STRICT").is_some_and(|v| v != "0")
+}
+
+/// With `CINLINE_LOG` set, says what the wrapper decides and why: on
+/// stderr for `1`, else appended to the file it names (rustc hides what its
+/// linker prints, so the linker wrapper's lines only show up in a file).
+pub(crate) fn log(what: impl FnOnce() -> String) {
+    use std::io::Write;
+    match crate::getenv("CINLINE_LOG") {
+        None => {}
+        Some(v) if v == "1" => eprintln!("cinline: {}", what()),
+        Some(path) => {
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+            {
+                let _ = writeln!(f, "cinline: {}", what());
+            }
+        }
+    }
+}
+
+/// Prints a warning the way cargo shows wrapper output.
+pub(crate) fn warn(crate_name: &str, what: &str) {
+    eprintln!("warning: cinline: crate `{crate_name}`: {what}; its helper calls stay out of line");
+}
+
+/// An exit code from a child's status (signals become 101, like rustc's ICE).
+pub(crate) fn exit_code(status: std::process::ExitStatus) -> ExitCode {
+    ExitCode::from(status.code().map_or(101, |c| c.clamp(0, 255) as u8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codegen_units_are_told_from_the_shim() {
+        let stem = "app-4b00bfb067ecae95";
+        assert!(is_unit(
+            "app-4b00bfb067ecae95.app.a74981af74294b73-cgu.0.rcgu.o",
+            stem
+        ));
+        assert!(is_unit(
+            "app-4b00bfb067ecae95.26f57ffvfpszl1cz90gh4cq1e.0jb6ekg.rcgu.o",
+            stem
+        ));
+        assert!(!is_unit(
+            "app-4b00bfb067ecae95.68jjvljgnaopezy5wb6ar5s52.rcgu.o",
+            stem
+        ));
+        assert!(!is_unit("other-4b00bfb067ecae95.app.a7-cgu.0.rcgu.o", stem));
+        assert!(!is_unit("helpers.o", stem));
+    }
+
+    #[test]
+    fn a_single_unit_may_use_the_crate_bitcode() {
+        let dir = tempfile::tempdir().unwrap();
+        let stem = "hsys-22";
+        std::fs::write(dir.path().join("hsys-22.bc"), b"").unwrap();
+        let unit = "hsys-22.aaa.bbb.rcgu.o";
+        assert_eq!(
+            unit_bitcode(dir.path(), unit, stem, true),
+            Some(dir.path().join("hsys-22.bc"))
+        );
+        assert_eq!(unit_bitcode(dir.path(), unit, stem, false), None);
+        std::fs::write(dir.path().join("hsys-22.aaa.bbb.rcgu.bc"), b"").unwrap();
+        assert_eq!(
+            unit_bitcode(dir.path(), unit, stem, false),
+            Some(dir.path().join("hsys-22.aaa.bbb.rcgu.bc"))
+        );
+    }
+}
