@@ -4,6 +4,9 @@
 //! and libclang, with nothing from this environment that would change the
 //! build (`RUSTFLAGS`, `RUSTC_WRAPPER`, ...). One build serves every test.
 
+#[path = "../../../tests/support/cargo_workspace.rs"]
+mod cargo_workspace;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -11,31 +14,7 @@ use std::sync::OnceLock;
 use cinline_core::bitcode::BitcodeFile;
 use cinline_core::manifest::Manifest;
 
-/// Variables that would change how the fixture builds.
-const SCRUBBED: &[&str] = &[
-    "RUSTFLAGS",
-    "RUSTDOCFLAGS",
-    "CARGO_ENCODED_RUSTFLAGS",
-    "CARGO_BUILD_RUSTFLAGS",
-    "RUSTC_WRAPPER",
-    "RUSTC_WORKSPACE_WRAPPER",
-    "CARGO_BUILD_RUSTC_WRAPPER",
-    "CARGO_BUILD_TARGET",
-    "CARGO_TARGET_DIR",
-    "CARGO_BUILD_TARGET_DIR",
-    "CARGO_MAKEFLAGS",
-    "MAKEFLAGS",
-    "MFLAGS",
-    "CC",
-    "CFLAGS",
-    "CLANG",
-    "CLANG_PATH",
-    "LIBCLANG_PATH",
-    "BINDGEN_EXTRA_CLANG_ARGS",
-    "CINLINE_LIBLLVM",
-    "CINLINE_LLVM_BIN",
-    "CINLINE_SAVE_TEMPS",
-];
+use cargo_workspace::{command, copy_workspace};
 
 /// The fixture, built once: `cargo build --release`, then
 /// `cargo test --release`.
@@ -52,35 +31,9 @@ struct Built {
     test: (bool, String),
 }
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/cargo-ws")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() != "target" {
-                copy_dir(&entry.path(), &dest);
-            }
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-}
-
 fn cargo(ws: &Path, target: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO"));
-    cmd.args(args)
-        .current_dir(ws)
-        .env("CARGO_TARGET_DIR", target);
-    for var in SCRUBBED {
-        if *var != "CARGO_TARGET_DIR" {
-            cmd.env_remove(var);
-        }
-    }
+    let mut cmd = command(env!("CARGO"), ws, args);
+    cmd.env("CARGO_TARGET_DIR", target);
     cmd
 }
 
@@ -105,18 +58,7 @@ fn built() -> &'static Built {
 fn build() -> Result<Built, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let ws = dir.path().join("cargo-ws");
-    copy_dir(&fixture(), &ws);
-    // The path dependency is relative to the fixture's place in the
-    // repository: point it at this crate.
-    let sys_toml = ws.join("mini-sys/Cargo.toml");
-    let text = std::fs::read_to_string(&sys_toml).map_err(|e| e.to_string())?;
-    let relative = "path = \"../../../../crates/cinline-build\"";
-    if !text.contains(relative) {
-        return Err(format!("{}: no `{relative}`", sys_toml.display()));
-    }
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let absolute = format!("path = {:?}", here.display().to_string());
-    std::fs::write(&sys_toml, text.replace(relative, &absolute)).map_err(|e| e.to_string())?;
+    copy_workspace("tests/fixtures/cargo-ws", &ws);
     let target = dir.path().join("target");
 
     let start = std::time::Instant::now();

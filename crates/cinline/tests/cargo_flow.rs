@@ -4,33 +4,17 @@
 //! `#[inline]` functions, a program, integration tests), built with the real
 //! cargo, rustc, clang and linker, with and without cinline.
 
+#[path = "../../../tests/support/cargo_workspace.rs"]
+mod cargo_workspace;
 mod common;
+
+use cargo_workspace::{command, copy_workspace, timed};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use object::{Object, ObjectSymbol};
-
-/// Variables that would change how the fixture builds.
-const SCRUBBED: &[&str] = &[
-    "RUSTFLAGS",
-    "CARGO_ENCODED_RUSTFLAGS",
-    "CARGO_BUILD_RUSTFLAGS",
-    "RUSTC_WRAPPER",
-    "RUSTC_WORKSPACE_WRAPPER",
-    "CARGO_BUILD_RUSTC_WRAPPER",
-    "CARGO_TARGET_DIR",
-    "CARGO_BUILD_TARGET_DIR",
-    "CC",
-    "CLANG",
-    "CLANG_PATH",
-    "LIBCLANG_PATH",
-    "CINLINE_LIBLLVM",
-    "CINLINE_LLVM_BIN",
-    "CINLINE_SAVE_TEMPS",
-    "CINLINE_STRICT",
-];
 
 struct Built {
     _dir: tempfile::TempDir,
@@ -40,45 +24,6 @@ struct Built {
     report: String,
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() != "target" {
-                copy_dir(&entry.path(), &dest);
-            }
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-}
-
-fn command(program: &str, ws: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(program);
-    cmd.args(args).current_dir(ws);
-    for var in SCRUBBED {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
-fn timed(cmd: &mut Command, what: &str) -> Output {
-    let start = std::time::Instant::now();
-    let out = cmd.output().unwrap();
-    eprintln!(
-        "fixture: {what} took {:.1} s",
-        start.elapsed().as_secs_f64()
-    );
-    assert!(
-        out.status.success(),
-        "{what} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
 /// The fixture built once: `cargo test --release` plain, then
 /// `cargo cinline test --release` (into `target/cinline`).
 fn built() -> &'static Built {
@@ -86,16 +31,7 @@ fn built() -> &'static Built {
     BUILT.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let ws = dir.path().join("cargo-ws");
-        copy_dir(&common::fixture("cargo-ws"), &ws);
-        let sys_toml = ws.join("mini-sys/Cargo.toml");
-        let build_crate = Path::new(env!("CARGO_MANIFEST_DIR")).join("../cinline-build");
-        let text = std::fs::read_to_string(&sys_toml).unwrap();
-        let patched = text.replace(
-            "path = \"../../../../crates/cinline-build\"",
-            &format!("path = {:?}", build_crate.display().to_string()),
-        );
-        assert_ne!(text, patched, "the fixture's path to cinline-build moved");
-        std::fs::write(&sys_toml, patched).unwrap();
+        copy_workspace("tests/fixtures/cargo-ws", &ws);
         let cargo = env!("CARGO");
         let plain = timed(
             &mut command(cargo, &ws, &["test", "--release"]),

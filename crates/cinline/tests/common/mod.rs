@@ -35,6 +35,11 @@ pub fn cinline() -> Command {
     cmd
 }
 
+/// `cargo cinline`: the `cargo-cinline` executable beside `cinline`.
+pub fn cargo_cinline() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_cinline")).with_file_name("cargo-cinline")
+}
+
 /// Runs `cmd`, panicking with its output unless it succeeds.
 pub fn run_ok(cmd: &mut Command) -> String {
     let out = cmd

@@ -1,0 +1,145 @@
+//! Shared by the tests that build a fixture workspace with the real cargo
+//! (`crates/cinline/tests/cargo_flow.rs`, `crates/cinline-build/tests/cargo_ws.rs`,
+//! ...): copy it to a scratch directory, point its path dependency on
+//! `crates/cinline-build` at this checkout, and run cargo with nothing from
+//! the environment that would change the build.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Variables that would change how a fixture builds.
+pub const SCRUBBED: &[&str] = &[
+    "RUSTFLAGS",
+    "RUSTDOCFLAGS",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "CARGO_BUILD_RUSTFLAGS",
+    "RUSTC_WRAPPER",
+    "RUSTC_WORKSPACE_WRAPPER",
+    "CARGO_BUILD_RUSTC_WRAPPER",
+    "CARGO_BUILD_TARGET",
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_TARGET_DIR",
+    "CARGO_MAKEFLAGS",
+    "MAKEFLAGS",
+    "MFLAGS",
+    "CC",
+    "CFLAGS",
+    "CLANG",
+    "CLANG_PATH",
+    "LIBCLANG_PATH",
+    "BINDGEN_EXTRA_CLANG_ARGS",
+    "CINLINE_LIBLLVM",
+    "CINLINE_LLVM_BIN",
+    "CINLINE_SAVE_TEMPS",
+    "CINLINE_STRICT",
+    "CINLINE_LOG",
+];
+
+/// The repository's root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Copies `from` to `to`, without `target` directories.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "target" {
+                copy_dir(&entry.path(), &dest);
+            }
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// Copies the workspace at `from` (relative to the repository root) into
+/// `to`, and rewrites every relative `path = ".../crates/cinline-build"` of
+/// its manifests to this checkout's absolute path.
+pub fn copy_workspace(from: &str, to: &Path) {
+    copy_dir(&repo_root().join(from), to);
+    let build_crate = repo_root()
+        .join("crates/cinline-build")
+        .canonicalize()
+        .unwrap();
+    let mut patched = 0;
+    for manifest in manifests(to) {
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let lines: Vec<String> = text
+            .lines()
+            .map(|line| match line.find("path = \"") {
+                Some(start) if line.contains("crates/cinline-build\"") => {
+                    patched += 1;
+                    let end = line[start + 8..].find('"').unwrap() + start + 8;
+                    format!(
+                        "{}path = {:?}{}",
+                        &line[..start],
+                        build_crate.display().to_string(),
+                        &line[end + 1..]
+                    )
+                }
+                _ => line.to_string(),
+            })
+            .collect();
+        std::fs::write(&manifest, lines.join("\n") + "\n").unwrap();
+    }
+    assert!(
+        patched > 0,
+        "{from}: no path dependency on crates/cinline-build"
+    );
+}
+
+fn manifests(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(manifests(&path));
+        } else if path.file_name().is_some_and(|n| n == "Cargo.toml") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Prefixes of more such variables.
+pub const SCRUBBED_PREFIXES: &[&str] = &["CLANG", "CINLINE_"];
+
+/// `program args...` run in `ws`, with [`SCRUBBED`] and
+/// [`SCRUBBED_PREFIXES`] removed.
+pub fn command(program: impl AsRef<std::ffi::OsStr>, ws: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(ws);
+    for var in SCRUBBED {
+        cmd.env_remove(var);
+    }
+    #[allow(clippy::disallowed_methods)] // the test's own environment, not the build script's
+    for (var, _) in std::env::vars_os() {
+        if SCRUBBED_PREFIXES
+            .iter()
+            .any(|p| var.to_string_lossy().starts_with(p))
+        {
+            cmd.env_remove(&var);
+        }
+    }
+    cmd
+}
+
+/// Runs `cmd`, says how long `what` took, and fails the test with its
+/// output unless it succeeded.
+pub fn timed(cmd: &mut Command, what: &str) -> std::process::Output {
+    let start = std::time::Instant::now();
+    let out = cmd.output().unwrap();
+    eprintln!("{what} took {:.1} s", start.elapsed().as_secs_f64());
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
