@@ -163,10 +163,12 @@ pub fn link(opts: &LinkOptions, rustc: &Rustc) -> crate::Result<LinkOutcome> {
     let mut warnings = Vec::new();
     let llvm = match load_libllvm(rustc) {
         Ok(llvm) => Some(llvm),
-        Err(e) if opts.engine != Some(Engine::RustcLlvm) => {
-            warnings.push(format!(
-                "{e}; using the llvm-tools engine, without attribute checks"
-            ));
+        Err(e) if opts.engine == Some(Engine::LlvmTools) => {
+            warnings.push(format!("{e}; attribute checks skipped"));
+            None
+        }
+        Err(e) if opts.engine.is_none() => {
+            warnings.push(format!("{e}; using the llvm-tools engine, without attribute checks"));
             None
         }
         Err(e) => return Err(e),
