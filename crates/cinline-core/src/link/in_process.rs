@@ -21,11 +21,16 @@ fn caller_pipeline(opt: OptLevel) -> Option<&'static str> {
         // fixpoint and aborts the process otherwise (`default<O2>` does not).
         // The function simplification and loop optimization steps of
         // `default<O2>`, in its order: measured to give the same machine
-        // code as the whole pipeline on the helper-calling loops of the tests.
+        // code as the whole pipeline on the helper-calling loops of the tests
+        // (jump threading removes the tests a helper's return value repeats,
+        // as in `refcount_dec_and_test` loops).
         _ => Some(
-            "sroa,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>,loop-mssa(licm,loop-rotate),\
-             loop(loop-idiom,indvars,loop-deletion,loop-unroll-full),sroa,gvn,sccp,instcombine<no-verify-fixpoint>,simplifycfg,\
-             loop-rotate,loop-vectorize,instcombine<no-verify-fixpoint>,simplifycfg,slp-vectorizer,instcombine<no-verify-fixpoint>,loop-unroll,instcombine<no-verify-fixpoint>,simplifycfg",
+            "sroa,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>,\
+             jump-threading,correlated-propagation,simplifycfg,loop-mssa(licm,loop-rotate),\
+             loop(loop-idiom,indvars,loop-deletion,loop-unroll-full),sroa,gvn,sccp,\
+             instcombine<no-verify-fixpoint>,jump-threading,correlated-propagation,simplifycfg,\
+             loop-rotate,loop-vectorize,instcombine<no-verify-fixpoint>,simplifycfg,slp-vectorizer,\
+             instcombine<no-verify-fixpoint>,loop-unroll,instcombine<no-verify-fixpoint>,simplifycfg",
         ),
     }
 }

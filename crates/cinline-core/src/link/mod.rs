@@ -168,7 +168,9 @@ pub fn link(opts: &LinkOptions, rustc: &Rustc) -> crate::Result<LinkOutcome> {
             None
         }
         Err(e) if opts.engine.is_none() => {
-            warnings.push(format!("{e}; using the llvm-tools engine, without attribute checks"));
+            warnings.push(format!(
+                "{e}; using the llvm-tools engine, without attribute checks"
+            ));
             None
         }
         Err(e) => return Err(e),
