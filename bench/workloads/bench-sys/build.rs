@@ -1,0 +1,7 @@
+fn main() {
+    cinline_build::Builder::new()
+        .header("bench.h")
+        .allowlist_function("bench_.*")
+        .allowlist_type("bench_.*")
+        .generate();
+}

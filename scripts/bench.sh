@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The benchmark: builds bench/workloads in five modes (plain, cinline,
+# cinline-llvm-tools, xlto, native), measures instructions and time per
+# operation, code size, clean/workspace/rebuild times, and writes
+# bench/RESULTS.md, bench/results.json and bench/results.svg.
+# About 10 minutes on 2 cores (ten clean builds). Not part of `cargo test`.
+#
+#   scripts/bench.sh                  # everything
+#   scripts/bench.sh --no-clean       # reuse bench/target/<mode> (no clean build times)
+#   scripts/bench.sh --modes plain,cinline --runs 3
+#   scripts/bench.sh --help           # the harness's options
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+# 1. Machine: Debian packages (root or sudo only if something is missing).
+packages=(clang-22 llvm-22 lld-22 libclang-22-dev liburing-dev valgrind)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "bench: installing ${missing[*]}" >&2
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v cargo >/dev/null || { echo "bench: cargo not found; install Rust with rustup" >&2; exit 1; }
+if [ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" != 0 ]; then
+    echo "bench: io_uring is disabled here (kernel.io_uring_disabled): the uring workload's runtime will be reported unavailable" >&2
+fi
+
+# 2. cinline (cinline, cargo-cinline) and the harness.
+target="${CARGO_TARGET_DIR:-$repo/target}"
+cargo build --release --locked -q -p cinline
+"$target/release/cinline" doctor >/dev/null || {
+    echo "bench: 'cinline doctor' failed: run it to see why" >&2
+    exit 1
+}
+cargo build --release --locked -q --manifest-path bench/harness/Cargo.toml --target-dir bench/harness/target
+
+# 3. Run.
+exec bench/harness/target/release/cinline-bench --cinline-dir "$target/release" "$@"
