@@ -13,20 +13,8 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-# 1. Machine: Debian packages (root or sudo only if something is missing).
-packages=(clang-22 llvm-22 lld-22 libclang-22-dev liburing-dev valgrind)
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-    echo "bench: installing ${missing[*]}" >&2
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-command -v cargo >/dev/null || { echo "bench: cargo not found; install Rust with rustup" >&2; exit 1; }
+# 1. Machine: the same packages as the tests (root or sudo only if missing).
+scripts/setup.sh
 if [ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" != 0 ]; then
     echo "bench: io_uring is disabled here (kernel.io_uring_disabled): the uring workload's runtime will be reported unavailable" >&2
 fi
