@@ -635,13 +635,18 @@ fn machine_info(tools: &Tools, repo: &Path) -> Vec<(String, String)> {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
     let cinline = tools.cinline.to_string_lossy().into_owned();
+    let sha = Command::new("sha256sum")
+        .arg(&tools.cinline)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).chars().take(12).collect::<String>())
+        .unwrap_or_default();
     vec![
         ("CPU".into(), format!("{cpu} ({cores} cores available)")),
         ("memory".into(), mem),
         ("OS".into(), format!("{os}, Linux {}", version_of("uname", &["-r"]))),
         ("rustc".into(), format!("{} (LLVM {rustc_llvm})", version_of("rustc", &["-V"]))),
         ("cargo".into(), version_of("cargo", &["-V"])),
-        ("cinline".into(), format!("{} (git {git})", version_of(&cinline, &["--version"]))),
+        ("cinline".into(), format!("{} (git {git}, binary sha256 {sha}...)", version_of(&cinline, &["--version"]))),
         ("clang".into(), version_of(&tools.clang, &["--version"])),
         ("lld".into(), version_of(&format!("ld.{}", tools.lld), &["--version"])),
         ("valgrind".into(), version_of(&tools.valgrind, &["--version"])),
