@@ -3,7 +3,7 @@
 # cinline-llvm-tools, xlto, native), measures instructions and time per
 # operation, code size, clean/workspace/rebuild times, and writes
 # bench/RESULTS.md, bench/results.json and bench/results.svg.
-# About 10 minutes on 2 cores (ten clean builds). Not part of `cargo test`.
+# About 11 minutes on 2 cores (ten clean builds; more when the machine is busy). Not part of `cargo test`.
 #
 #   scripts/bench.sh                  # everything
 #   scripts/bench.sh --no-clean       # reuse bench/target/<mode> (no clean build times)
