@@ -7,6 +7,7 @@ use std::path::Path;
 use object::{Object, ObjectSymbol};
 
 use super::helpers::HelperSet;
+use super::record::Unit;
 use crate::inline_attrs::Mismatch;
 use crate::link::{link, Codegen, LinkOptions};
 use crate::report::scan_object;
@@ -18,10 +19,25 @@ use crate::Error;
 pub struct Inlined {
     /// The new object.
     pub object: Vec<u8>,
+    /// Helper references in rustc's object.
+    pub calls_before: usize,
     /// Helper references still in it.
     pub left: usize,
     /// Attribute mismatches met (reconciled or not).
     pub mismatches: Vec<Mismatch>,
+}
+
+impl Inlined {
+    /// What the record of the build says of this unit, named `name`.
+    pub fn unit(&self, name: String) -> Unit {
+        Unit {
+            name,
+            calls_before: self.calls_before,
+            left: self.left,
+            replaced: true,
+            mismatches: self.mismatches.iter().map(ToString::to_string).collect(),
+        }
+    }
 }
 
 /// The global symbols `data` defines, helpers excepted.
@@ -52,9 +68,11 @@ pub fn inline_cgu(
     codegen: &Codegen,
     rustc: &Rustc,
 ) -> crate::Result<Option<Inlined>> {
-    if scan_object(bitcode, object, &helpers.symbols)?.is_empty() {
+    let calls = scan_object(bitcode, object, &helpers.symbols)?;
+    if calls.is_empty() {
         return Ok(None);
     }
+    let calls_before = calls.values().map(|(refs, _)| refs).sum();
     let scratch = tempfile::tempdir().map_err(Error::write(std::env::temp_dir()))?;
     let output = scratch.path().join("cgu.o");
     let outcome = link(
@@ -84,6 +102,7 @@ pub fn inline_cgu(
         .sum();
     Ok(Some(Inlined {
         object: new,
+        calls_before,
         left,
         mismatches: outcome.mismatches,
     }))

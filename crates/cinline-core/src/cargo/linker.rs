@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use super::cgu::inline_cgu;
-use super::record::{dir_for, Record, Unit};
+use super::record::{dir_for, Record};
 use super::{env_keys, exit_code, is_unit, log, strict, unit_bitcode, warn, HelperSet};
 use crate::getenv;
 use crate::link::Codegen;
@@ -154,15 +154,7 @@ fn replace_object(
                 record.warnings.push(format!("{}: {e}", path.display()));
                 return None;
             }
-            record.units.push(Unit {
-                name,
-                calls_before: crate::report::scan_object(arg, &data, &ctx.helpers.symbols)
-                    .map(|f| f.values().map(|v| v.0).sum())
-                    .unwrap_or(0),
-                left: inlined.left,
-                replaced: true,
-                mismatches: inlined.mismatches.iter().map(ToString::to_string).collect(),
-            });
+            record.units.push(inlined.unit(name.clone()));
             Some(path)
         }
         Err(e) => {

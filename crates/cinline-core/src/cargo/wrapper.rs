@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 use super::cgu::inline_cgu;
-use super::record::{dir_for, Record, Unit};
+use super::record::{dir_for, Record};
 use super::rustc_args::{decide, with_emit, without_codegen_option, Decision, Invocation};
 use super::{archive, env_keys, exit_code, is_unit, log, strict, unit_bitcode, warn, HelperSet};
 use crate::getenv;
@@ -268,15 +268,7 @@ fn rewrite_archive(
         match inline_cgu(&bitcode, data, helpers, codegen, rustc) {
             Ok(None) => {}
             Ok(Some(inlined)) => {
-                record.units.push(Unit {
-                    name: name.clone(),
-                    calls_before: crate::report::scan_object(path, data, &helpers.symbols)
-                        .map(|f| f.values().map(|v| v.0).sum())
-                        .unwrap_or(0),
-                    left: inlined.left,
-                    replaced: true,
-                    mismatches: inlined.mismatches.iter().map(ToString::to_string).collect(),
-                });
+                record.units.push(inlined.unit(name.clone()));
                 replacements.insert(name.clone(), inlined.object);
             }
             Err(e) => record.warnings.push(e.to_string()),
