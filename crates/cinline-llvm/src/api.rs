@@ -125,6 +125,18 @@ api! {
     LLVMSetLinkage: fn(ValueRef, c_int);
     LLVMSetVisibility: fn(ValueRef, c_int);
     LLVMSetComdat: fn(ValueRef, *mut c_void);
+    LLVMGetSection: fn(ValueRef) -> *const c_char;
+    LLVMGetInitializer: fn(ValueRef) -> ValueRef;
+    LLVMIsGlobalConstant: fn(ValueRef) -> Bool;
+    LLVMIsThreadLocal: fn(ValueRef) -> Bool;
+    LLVMIsNull: fn(ValueRef) -> Bool;
+    LLVMGetNumOperands: fn(ValueRef) -> c_int;
+    LLVMGetOperand: fn(ValueRef, c_uint) -> ValueRef;
+    LLVMIsAGlobalValue: fn(ValueRef) -> ValueRef;
+    LLVMIsABlockAddress: fn(ValueRef) -> ValueRef;
+    LLVMIsAFunction: fn(ValueRef) -> ValueRef;
+    LLVMIsAGlobalVariable: fn(ValueRef) -> ValueRef;
+    LLVMSetSection: fn(ValueRef, *const c_char);
     LLVMGetStringAttributeAtIndex: fn(ValueRef, c_uint, *const c_char, c_uint) -> AttributeRef;
     LLVMGetStringAttributeValue: fn(AttributeRef, *mut c_uint) -> *const c_char;
     LLVMRemoveStringAttributeAtIndex: fn(ValueRef, c_uint, *const c_char, c_uint);

@@ -83,6 +83,10 @@ struct LinkArgs {
     /// tiny, small, kernel, medium or large (default: the crate's).
     #[arg(long)]
     code_model: Option<String>,
+    /// Put each function and variable in its own section (`.text.NAME`, `.data.NAME`...), as rustc
+    /// does, so that the linker's `--gc-sections` can drop the unused ones (ELF targets).
+    #[arg(long)]
+    function_sections: bool,
     /// Resolve attribute mismatches that would block inlining where that is safe: add
     /// `null-pointer-is-valid` and `no-builtin-*` to the Rust callers, give helpers whose extra
     /// target features are all in the architecture's baseline the callers' CPU and features.
@@ -194,10 +198,12 @@ fn link_command(args: LinkArgs) -> anyhow::Result<ExitCode> {
             target_features: args.target_features,
             relocation_model: args.relocation_model,
             code_model: args.code_model,
+            function_sections: args.function_sections,
         },
         reconcile: args.reconcile,
         passes: args.passes,
         llvm_bin: args.llvm_bin,
+        ..LinkOptions::default()
     };
     let outcome = link(&opts, &rustc)?;
     for warning in &outcome.warnings {

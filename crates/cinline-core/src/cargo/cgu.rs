@@ -96,14 +96,24 @@ pub fn inline_cgu(
             bitcode.display()
         )));
     }
-    let left = scan_object(bitcode, &new, &helpers.symbols)?
-        .values()
-        .map(|(refs, defined)| refs + usize::from(*defined))
-        .sum();
+    let left = helper_references(bitcode, &new, helpers)?;
     Ok(Some(Inlined {
         object: new,
         calls_before,
         left,
         mismatches: outcome.mismatches,
     }))
+}
+
+/// References to helpers in `object` (made from `bitcode`), a kept copy of
+/// a helper counting as one: 0 when every call was inlined.
+pub fn helper_references(
+    bitcode: &Path,
+    object: &[u8],
+    helpers: &HelperSet,
+) -> crate::Result<usize> {
+    Ok(scan_object(bitcode, object, &helpers.symbols)?
+        .values()
+        .map(|(refs, defined)| refs + usize::from(*defined))
+        .sum())
 }

@@ -21,12 +21,10 @@ struct Context {
 }
 
 fn context() -> Result<Context, String> {
-    let rustc = Rustc::at(
-        getenv(env_keys::RUSTC)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| "rustc".into()),
-    )
-    .map_err(|e| e.to_string())?;
+    let rustc = match getenv(env_keys::RUSTC).and_then(|j| Rustc::from_json(&j.to_string_lossy())) {
+        Some(rustc) => rustc,
+        None => Rustc::find().map_err(|e| e.to_string())?,
+    };
     let manifests: Vec<PathBuf> = getenv(env_keys::MANIFESTS)
         .map(|m| std::env::split_paths(&m).collect())
         .unwrap_or_default();

@@ -15,6 +15,7 @@ mod archive;
 mod cgu;
 mod helpers;
 mod linker;
+mod own_codegen;
 pub mod record;
 pub mod rustc_args;
 mod subcommand;
@@ -38,7 +39,7 @@ pub(crate) mod env_keys {
     pub const MANIFESTS: &str = "__CINLINE_MANIFESTS";
     /// The Rust target of the crate.
     pub const TARGET: &str = "__CINLINE_TARGET";
-    /// The rustc of the crate.
+    /// The rustc of the crate, described (`Rustc::to_json`).
     pub const RUSTC: &str = "__CINLINE_RUSTC";
     /// Codegen options (JSON).
     pub const CODEGEN: &str = "__CINLINE_CODEGEN";

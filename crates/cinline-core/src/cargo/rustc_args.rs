@@ -47,6 +47,8 @@ pub struct Invocation {
     pub relocation_model: Option<String>,
     /// `-C code-model`.
     pub code_model: Option<String>,
+    /// `-C codegen-units`.
+    pub codegen_units: Option<u32>,
 }
 
 impl Invocation {
@@ -147,6 +149,7 @@ pub fn decide(args: &[OsString]) -> Decision {
                 "target-feature" => inv.target_features.push(val.into()),
                 "relocation-model" => inv.relocation_model = Some(val.into()),
                 "code-model" => inv.code_model = Some(val.into()),
+                "codegen-units" => inv.codegen_units = val.parse().ok(),
                 "lto" if !matches!(val, "off" | "no" | "n" | "false") => lto = Some("-C lto"),
                 "linker-plugin-lto" if !matches!(val, "no" | "n" | "off" | "false") => {
                     lto = Some("-C linker-plugin-lto")
@@ -195,6 +198,16 @@ pub fn with_emit(args: &[OsString], kind: &str) -> Vec<OsString> {
         } else {
             out.push(arg.clone());
         }
+    }
+    out
+}
+
+/// `args` with `-C option` added for each of `options`.
+pub fn with_codegen_options(args: &[OsString], options: &[&str]) -> Vec<OsString> {
+    let mut out = args.to_vec();
+    for option in options {
+        out.push("-C".into());
+        out.push(option.into());
     }
     out
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 use super::cgu::inline_cgu;
+use super::own_codegen;
 use super::record::{dir_for, Record};
 use super::rustc_args::{decide, with_emit, without_codegen_option, Decision, Invocation};
 use super::{archive, env_keys, exit_code, is_unit, log, strict, unit_bitcode, warn, HelperSet};
@@ -95,7 +96,8 @@ fn prepare(
     inv: &Invocation,
 ) -> Result<Option<(Rustc, HelperSet, String)>, String> {
     let rustc_path = crate::toolchain::which(program).unwrap_or_else(|| PathBuf::from(program));
-    let rustc = Rustc::at(rustc_path).map_err(|e| e.to_string())?;
+    let cache = dir_for(&inv.out_dir).join("rustc.json");
+    let rustc = Rustc::cached(rustc_path, &cache).map_err(|e| e.to_string())?;
     let target = inv
         .target
         .as_deref()
@@ -119,6 +121,8 @@ fn codegen_of(inv: &Invocation) -> Codegen {
         target_features: inv.target_features.clone(),
         relocation_model: inv.relocation_model.clone(),
         code_model: inv.code_model.clone(),
+        // rustc's default on ELF targets, which cinline's objects replace.
+        function_sections: true,
     }
 }
 
@@ -130,8 +134,13 @@ fn handle(
     helpers: &HelperSet,
     target: &str,
 ) -> ExitCode {
-    let added_bitcode = !inv.emit.iter().any(|k| k == "llvm-bc");
-    let mut args = if added_bitcode {
+    // Libraries whose code cinline generates itself need no bitcode file:
+    // rustc leaves the bitcode in the archive.
+    let own_codegen = own_codegen::applies(inv);
+    let added_bitcode = !own_codegen && !inv.emit.iter().any(|k| k == "llvm-bc");
+    let mut args = if own_codegen {
+        own_codegen::rustc_args(rustc_args, inv)
+    } else if added_bitcode {
         with_emit(rustc_args, "llvm-bc")
     } else {
         rustc_args.to_vec()
@@ -151,7 +160,7 @@ fn handle(
             .env(env_keys::REAL_LINKER, real)
             .env(env_keys::MANIFESTS, manifests)
             .env(env_keys::TARGET, target)
-            .env(env_keys::RUSTC, &rustc.path)
+            .env(env_keys::RUSTC, rustc.to_json())
             .env(
                 env_keys::CODEGEN,
                 serde_json::to_string(&codegen).unwrap_or_default(),
@@ -202,7 +211,29 @@ fn handle(
             warn(&inv.crate_name, w);
         }
     }
-    for kind in inv.archive_types() {
+    if own_codegen {
+        let archive = inv.out_dir.join(format!("lib{}.rlib", inv.stem()));
+        match own_codegen::compile_archive(&archive, inv, rustc, helpers, &codegen) {
+            Ok(record) => {
+                failed |= !record.warnings.is_empty();
+                let _ = record.save(&dir_for(&inv.out_dir));
+            }
+            Err(why) if strict() => {
+                eprintln!("error: cinline: crate `{}`: {why}", inv.crate_name);
+                return ExitCode::from(1);
+            }
+            Err(why) => {
+                // The archive holds bitcode no plain linker reads: build
+                // the crate again, as cargo asked.
+                warn(
+                    &inv.crate_name,
+                    &format!("{why}; built again without cinline"),
+                );
+                return pass_through(program, rustc_args);
+            }
+        }
+    }
+    for kind in inv.archive_types().filter(|_| !own_codegen) {
         let file = match kind {
             "staticlib" => format!("lib{}.a", inv.stem()),
             _ => format!("lib{}.rlib", inv.stem()),

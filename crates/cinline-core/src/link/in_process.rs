@@ -139,6 +139,9 @@ pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<Lin
     )
     .map_err(|e| llvm_error("optimization failed", e))?;
     save_temp(opts, "opt", &module)?;
+    if opts.codegen.function_sections {
+        separate_sections(&module);
+    }
     let object = machine
         .emit_object(&module)
         .map_err(|e| llvm_error("code generation failed", e))?;
@@ -148,5 +151,17 @@ pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<Lin
         helper_symbols: prepared.helper_symbols,
         mismatches: prepared.mismatches,
         warnings: Vec::new(),
+        helper_calls: prepared.helper_calls,
     })
+}
+
+/// Each function and variable in its own section (ELF targets only).
+fn separate_sections(module: &Module<'_>) {
+    let triple = module.triple();
+    let elf = !["apple", "windows", "darwin", "uefi"]
+        .iter()
+        .any(|os| triple.contains(os));
+    if elf {
+        module.separate_sections();
+    }
 }

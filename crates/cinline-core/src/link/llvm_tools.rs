@@ -37,6 +37,9 @@ fn clang_flags(resolved: &Resolved, opts: &LinkOptions) -> Vec<String> {
         CodeModel::Large => Some("large"),
     };
     flags.extend(model.map(|m| format!("-mcmodel={m}")));
+    if opts.codegen.function_sections {
+        flags.extend(["-ffunction-sections", "-fdata-sections"].map(String::from));
+    }
     // As a cc1 option: rustc's CPU names are LLVM's, and the clang driver's
     // `-march` does not accept all of them (`generic`).
     if let Some(cpu) = &opts.codegen.target_cpu {
@@ -85,6 +88,7 @@ pub(super) fn link(
     let mut warnings = Vec::new();
     let mut outcome_symbols = Vec::new();
     let mut mismatches = Vec::new();
+    let mut helper_calls = 0;
     let ctx = llvm.map(Llvm::context);
     let prepared = match (&ctx, llvm) {
         (Some(ctx), Some(llvm)) => Some(prepare(ctx, llvm.version(), opts)?),
@@ -105,6 +109,7 @@ pub(super) fn link(
                 .collect::<crate::Result<_>>()?;
         }
         outcome_symbols = prepared.helper_symbols;
+        helper_calls = prepared.helper_calls;
         mismatches = prepared.mismatches;
     } else if opts.reconcile {
         warnings.push("attribute reconciliation needs rustc's libLLVM; skipped".into());
@@ -134,5 +139,6 @@ pub(super) fn link(
         helper_symbols: outcome_symbols,
         mismatches,
         warnings,
+        helper_calls,
     })
 }

@@ -78,6 +78,12 @@ pub struct Codegen {
     pub relocation_model: Option<String>,
     /// `-C code-model`: `tiny`, `small`, `kernel`, `medium`, `large`.
     pub code_model: Option<String>,
+    /// Each function and variable in its own section (`.text.NAME`,
+    /// `.data.NAME`..., ELF only), as rustc does by default (its
+    /// `-Z function-sections` covers both), so that the linker's
+    /// `--gc-sections` can drop the unused ones. Off by default, as in clang.
+    #[serde(default)]
+    pub function_sections: bool,
 }
 
 impl Codegen {
@@ -143,6 +149,10 @@ pub struct LinkOptions {
     pub passes: Passes,
     /// Directory of `llvm-link` and `clang` (llvm-tools engine).
     pub llvm_bin: Option<PathBuf>,
+    /// The symbols the helpers define, when known beforehand (from
+    /// manifests): a crate that declares none of them is compiled without
+    /// reading the helpers at all.
+    pub known_helpers: std::collections::BTreeSet<String>,
 }
 
 /// What `link` did.
@@ -156,6 +166,8 @@ pub struct LinkOutcome {
     pub mismatches: Vec<Mismatch>,
     /// Things the user should know (engine fallback, skipped checks).
     pub warnings: Vec<String>,
+    /// Call sites of helpers in the crate before inlining.
+    pub helper_calls: usize,
 }
 
 /// Links the helpers into the crate and writes its object.

@@ -25,6 +25,8 @@ pub struct Prepared<'ctx> {
     /// The crate's functions that call a helper: where inlining will
     /// happen, and so the only code worth optimizing again.
     pub callers: BTreeSet<String>,
+    /// Call sites of helpers in the crate.
+    pub helper_calls: usize,
 }
 
 /// The architecture part of a target triple, with aliases folded.
@@ -70,7 +72,17 @@ pub fn prepare<'ctx>(
         .collect();
     let mut helpers = Vec::new();
     let mut helper_symbols = Vec::new();
-    for path in &opts.helpers {
+    let declares_a_helper = opts.known_helpers.is_empty()
+        || krate
+            .functions()
+            .iter()
+            .any(|f| f.is_declaration() && opts.known_helpers.contains(&f.name()));
+    let helper_paths = if declares_a_helper {
+        &opts.helpers[..]
+    } else {
+        &[]
+    };
+    for path in helper_paths {
         let module = parse(ctx, &BitcodeFile::read_for(path, engine)?)?;
         let triple = module.triple();
         if arch_of(&triple) != arch_of(&crate_triple) {
@@ -94,7 +106,7 @@ pub fn prepare<'ctx>(
         }
         helpers.push((path.clone(), module));
     }
-    let callers = krate
+    let called: Vec<_> = krate
         .functions()
         .into_iter()
         .filter(|f| {
@@ -103,6 +115,10 @@ pub fn prepare<'ctx>(
                     .get(&f.name())
                     .is_some_and(|owner| *owner != opts.krate)
         })
+        .collect();
+    let helper_calls = called.iter().map(|f| f.call_count()).sum();
+    let callers = called
+        .iter()
         .flat_map(|f| f.callers())
         .map(|c| c.name())
         .collect();
@@ -115,6 +131,7 @@ pub fn prepare<'ctx>(
         mismatches: checked.mismatches,
         modified: checked.modified,
         callers,
+        helper_calls,
     })
 }
 

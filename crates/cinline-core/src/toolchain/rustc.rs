@@ -1,7 +1,8 @@
 //! rustc: its version, its LLVM, and what it emits for a target.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use super::{parse_version, run, which, Version};
 use crate::{getenv, Error};
@@ -17,6 +18,21 @@ pub struct Rustc {
     pub llvm: Version,
     /// The host target triple.
     pub host: String,
+    /// `rustc -vV` as printed: what the rest was read from.
+    version_text: String,
+    /// `rustc --print sysroot`, asked once.
+    sysroot: OnceLock<PathBuf>,
+}
+
+/// What [`Rustc::to_json`] keeps: enough to describe a rustc without
+/// running it again.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    path: PathBuf,
+    version_text: String,
+    sysroot: Option<PathBuf>,
+    /// What the executable was when it was asked (see [`Rustc::cached`]).
+    stamp: Option<String>,
 }
 
 /// What rustc emits for one target: the values C helpers must be compiled
@@ -45,6 +61,10 @@ impl Rustc {
     /// Describes the rustc at `path`.
     pub fn at(path: PathBuf) -> crate::Result<Rustc> {
         let text = run(Command::new(&path).arg("-vV"))?;
+        Rustc::from_version_text(path, text)
+    }
+
+    fn from_version_text(path: PathBuf, text: String) -> crate::Result<Rustc> {
         let field = |key: &str| {
             text.lines()
                 .find_map(|l| l.strip_prefix(key))
@@ -60,14 +80,83 @@ impl Rustc {
             host: field("host:").unwrap_or_default(),
             llvm,
             path,
+            version_text: text,
+            sysroot: OnceLock::new(),
         })
     }
 
-    /// `rustc --print sysroot`.
+    /// `rustc --print sysroot` (asked once).
     pub fn sysroot(&self) -> crate::Result<PathBuf> {
-        Ok(PathBuf::from(
-            run(Command::new(&self.path).args(["--print", "sysroot"]))?.trim(),
-        ))
+        if let Some(known) = self.sysroot.get() {
+            return Ok(known.clone());
+        }
+        let printed = run(Command::new(&self.path).args(["--print", "sysroot"]))?;
+        Ok(self
+            .sysroot
+            .get_or_init(|| PathBuf::from(printed.trim()))
+            .clone())
+    }
+
+    /// This description as JSON, for [`Rustc::from_json`] in another
+    /// process: the sysroot is asked first, so that nobody asks again.
+    pub fn to_json(&self) -> String {
+        self.saved(None).map_or_else(String::new, |saved| {
+            serde_json::to_string(&saved).unwrap_or_default()
+        })
+    }
+
+    fn saved(&self, stamp: Option<String>) -> Option<Saved> {
+        Some(Saved {
+            path: self.path.clone(),
+            version_text: self.version_text.clone(),
+            sysroot: Some(self.sysroot().ok()?),
+            stamp,
+        })
+    }
+
+    /// A description written by [`Rustc::to_json`].
+    pub fn from_json(json: &str) -> Option<Rustc> {
+        let saved: Saved = serde_json::from_str(json).ok()?;
+        Rustc::from_saved(saved)
+    }
+
+    fn from_saved(saved: Saved) -> Option<Rustc> {
+        let rustc = Rustc::from_version_text(saved.path, saved.version_text).ok()?;
+        if let Some(sysroot) = saved.sysroot {
+            let _ = rustc.sysroot.set(sysroot);
+        }
+        Some(rustc)
+    }
+
+    /// Describes the rustc at `path`, through a cache file `cache` (cargo
+    /// runs the wrapper once per crate; asking rustc costs two process
+    /// starts each time). The cache holds for the same executable: same
+    /// path, size and modification time. A rustup proxy (a `rustup` beside
+    /// it) is never cached: the toolchain it runs can change under it.
+    pub fn cached(path: PathBuf, cache: &Path) -> crate::Result<Rustc> {
+        let Some(stamp) = stamp_of(&path) else {
+            return Rustc::at(path);
+        };
+        let hit = std::fs::read_to_string(cache)
+            .ok()
+            .and_then(|text| serde_json::from_str::<Saved>(&text).ok())
+            .filter(|saved| saved.path == path && saved.stamp.as_deref() == Some(&stamp))
+            .and_then(Rustc::from_saved);
+        if let Some(rustc) = hit {
+            return Ok(rustc);
+        }
+        let rustc = Rustc::at(path)?;
+        if let Some(saved) = rustc.saved(Some(stamp)) {
+            if let Some(dir) = cache.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            // A cache that cannot be written only costs time.
+            let _ = crate::write_atomic(
+                cache,
+                serde_json::to_string(&saved).unwrap_or_default().as_bytes(),
+            );
+        }
+        Ok(rustc)
     }
 
     /// Asks rustc what it emits for `target` (default: the host) by
@@ -108,5 +197,51 @@ impl Rustc {
             llvm_triple: quoted("target triple"),
             data_layout: quoted("target datalayout"),
         })
+    }
+}
+
+/// Size and modification time of the executable at `path`, or `None` for
+/// a rustup proxy or an unreadable file.
+fn stamp_of(path: &Path) -> Option<String> {
+    let real = std::fs::canonicalize(path).ok()?;
+    let dir = path.parent()?;
+    if dir.join("rustup").exists() || real.file_name()? == "rustup" {
+        return None;
+    }
+    let meta = std::fs::metadata(&real).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!(
+        "{} {} {}",
+        real.display(),
+        meta.len(),
+        modified.as_nanos()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_description_survives_json_and_the_cache() {
+        let rustc = Rustc::find().unwrap();
+        let again = Rustc::from_json(&rustc.to_json()).unwrap();
+        assert_eq!(again.llvm, rustc.llvm);
+        assert_eq!(again.host, rustc.host);
+        assert_eq!(again.sysroot().unwrap(), rustc.sysroot().unwrap());
+
+        // The real executable, not the rustup proxy, as cargo passes it.
+        let real = rustc.sysroot().unwrap().join("bin/rustc");
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("sub/rustc.json");
+        let first = Rustc::cached(real.clone(), &cache).unwrap();
+        assert!(cache.is_file());
+        let second = Rustc::cached(real, &cache).unwrap();
+        assert_eq!(first.release, second.release);
+        assert_eq!(second.sysroot.get(), first.sysroot.get());
     }
 }
