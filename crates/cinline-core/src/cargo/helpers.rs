@@ -16,6 +16,8 @@ pub struct HelperSet {
     pub bitcode: Vec<PathBuf>,
     /// Every helper symbol.
     pub symbols: BTreeSet<String>,
+    /// The packages that wrote the manifests (`mini-sys`).
+    pub packages: Vec<String>,
 }
 
 impl HelperSet {
@@ -44,6 +46,7 @@ impl HelperSet {
                     set.bitcode
                         .extend(manifest.bitcode.iter().map(|b| dir.join(b)));
                     set.symbols.extend(manifest.symbols);
+                    set.packages.push(manifest.package);
                     set.manifests.push(path.clone());
                 }
                 Err(why) => warnings.push(format!("{}: skipped: {why}", path.display())),

@@ -14,10 +14,14 @@
 //! performs no LTO for an rlib. Everything else about the archive (its
 //! metadata, bundled native libraries, symbol table) stays rustc's.
 //!
-//! Used when each unit's bitcode is the whole story: one codegen unit, or
-//! no optimization. With several optimized units rustc would run
-//! crate-local ThinLTO between them, so those crates keep the other path
-//! (rustc's objects, replaced where they call helpers).
+//! Used for the libraries that depend directly on a package that wrote a
+//! helper manifest (they are the ones that call helpers; for the others,
+//! which only see the manifest through a dependency, rustc's objects are
+//! kept and nothing is generated again), when each unit's bitcode is the
+//! whole story: one codegen unit, or no optimization. With several
+//! optimized units rustc would run crate-local ThinLTO between them, so
+//! those crates keep the other path (rustc's objects, replaced where they
+//! call helpers).
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -31,10 +35,15 @@ use crate::link::{link, Codegen, LinkOptions};
 use crate::toolchain::Rustc;
 use crate::{getenv, Error};
 
-/// Whether this path builds the crate: a library only (`lib`/`rlib`), one
-/// codegen unit or none optimized, no output but the usual ones, and not
-/// switched off with `CINLINE_CODEGEN_ONCE=0`.
-pub(super) fn applies(inv: &Invocation) -> bool {
+/// Whether this path builds the crate: a library only (`lib`/`rlib`) that
+/// depends directly on a package of `helpers`, one codegen unit or none
+/// optimized, no output but the usual ones, and not switched off with
+/// `CINLINE_CODEGEN_ONCE=0`.
+pub(super) fn applies(inv: &Invocation, helpers: &HelperSet) -> bool {
+    let calls_helpers = helpers
+        .packages
+        .iter()
+        .any(|p| inv.externs.contains(&p.replace('-', "_")));
     let library_only = !inv.crate_types.is_empty()
         && inv
             .crate_types
@@ -46,7 +55,7 @@ pub(super) fn applies(inv: &Invocation) -> bool {
         .all(|k| matches!(k.as_str(), "link" | "metadata" | "dep-info"));
     let whole_units = inv.opt_level == "0" || inv.codegen_units.is_none_or(|n| n == 1);
     let enabled = getenv("CINLINE_CODEGEN_ONCE").is_none_or(|v| v != "0");
-    library_only && usual_outputs && whole_units && enabled
+    calls_helpers && library_only && usual_outputs && whole_units && enabled
 }
 
 /// rustc's arguments for this path: bitcode in the archive, optimized with
@@ -196,7 +205,15 @@ mod tests {
     use super::*;
     use crate::cargo::rustc_args::{decide, Decision};
 
+    fn helpers() -> HelperSet {
+        HelperSet {
+            packages: vec!["m-sys".into()],
+            ..HelperSet::default()
+        }
+    }
+
     fn invocation(line: &str) -> (Vec<OsString>, Invocation) {
+        let line = format!("{line} --extern m_sys=d/libm_sys.rlib");
         let args: Vec<OsString> = line.split_whitespace().map(OsString::from).collect();
         match decide(&args) {
             Decision::Handle(inv) => (args, *inv),
@@ -210,7 +227,7 @@ mod tests {
             "--crate-name m src/lib.rs --crate-type lib --emit=dep-info,metadata,link \
              -C opt-level=3 -C embed-bitcode=no --out-dir d",
         );
-        assert!(applies(&inv));
+        assert!(applies(&inv, &helpers()));
         let new: Vec<String> = rustc_args(&args, &inv)
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
@@ -233,14 +250,17 @@ mod tests {
         let (_, inv) = invocation(&format!(
             "{lib} --crate-type lib -C opt-level=3 -C codegen-units=4"
         ));
-        assert!(!applies(&inv));
+        assert!(!applies(&inv, &helpers()));
         // Unoptimized, any number of units.
         let (_, inv) = invocation(&format!("{lib} --crate-type lib -C codegen-units=4"));
-        assert!(applies(&inv));
+        assert!(applies(&inv, &helpers()));
         // Binaries are linked by rustc, from objects.
         let (_, inv) = invocation(&format!("{lib} --crate-type bin"));
-        assert!(!applies(&inv));
+        assert!(!applies(&inv, &helpers()));
         let (_, inv) = invocation(&format!("{lib} --crate-type lib,staticlib"));
-        assert!(!applies(&inv));
+        assert!(!applies(&inv, &helpers()));
+        // Crates that see the helpers only through a dependency.
+        let (_, inv) = invocation(&format!("{lib} --crate-type lib"));
+        assert!(!applies(&inv, &HelperSet::default()));
     }
 }

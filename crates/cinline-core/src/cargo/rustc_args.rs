@@ -49,6 +49,8 @@ pub struct Invocation {
     pub code_model: Option<String>,
     /// `-C codegen-units`.
     pub codegen_units: Option<u32>,
+    /// The crate names of `--extern NAME=PATH`: the direct dependencies.
+    pub externs: Vec<String>,
 }
 
 impl Invocation {
@@ -113,6 +115,9 @@ pub fn decide(args: &[OsString]) -> Decision {
             );
         } else if let Some(v) = value(&mut i, &arg, "--out-dir") {
             inv.out_dir = v.into();
+        } else if let Some(v) = value(&mut i, &arg, "--extern") {
+            inv.externs
+                .push(v.split('=').next().unwrap_or_default().to_string());
         } else if let Some(v) = value(&mut i, &arg, "--target") {
             inv.target = Some(v);
         } else if let Some(v) = value(&mut i, &arg, "-o") {

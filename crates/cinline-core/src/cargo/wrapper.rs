@@ -136,7 +136,7 @@ fn handle(
 ) -> ExitCode {
     // Libraries whose code cinline generates itself need no bitcode file:
     // rustc leaves the bitcode in the archive.
-    let own_codegen = own_codegen::applies(inv);
+    let own_codegen = own_codegen::applies(inv, helpers);
     let added_bitcode = !own_codegen && !inv.emit.iter().any(|k| k == "llvm-bc");
     let mut args = if own_codegen {
         own_codegen::rustc_args(rustc_args, inv)

@@ -111,10 +111,15 @@ pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<Lin
         }
     }
     save_temp(opts, "merged", &module)?;
-    module.verify().map_err(|e| Error::Llvm {
-        path: opts.krate.clone(),
-        message: format!("the module merged with the helpers does not verify: {e}"),
-    })?;
+    // Without helpers linked in, the module is rustc's own, as it made it:
+    // nothing to verify, nothing to inline.
+    let linked = !prepared.helper_symbols.is_empty();
+    if linked {
+        module.verify().map_err(|e| Error::Llvm {
+            path: opts.krate.clone(),
+            message: format!("the module merged with the helpers does not verify: {e}"),
+        })?;
+    }
     let resolved = resolve(&opts.codegen, Some(&module))?;
     let llvm_error = |what: &str, e: cinline_llvm::LlvmError| Error::Llvm {
         path: opts.krate.clone(),
@@ -130,14 +135,16 @@ pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<Lin
             resolved.code_model,
         )
         .map_err(|e| llvm_error("cannot generate code", e))?;
-    optimize(
-        &mut module,
-        &opts.passes,
-        &resolved,
-        &prepared.callers,
-        &machine,
-    )
-    .map_err(|e| llvm_error("optimization failed", e))?;
+    if linked || opts.passes != Passes::Inline {
+        optimize(
+            &mut module,
+            &opts.passes,
+            &resolved,
+            &prepared.callers,
+            &machine,
+        )
+        .map_err(|e| llvm_error("optimization failed", e))?;
+    }
     save_temp(opts, "opt", &module)?;
     if opts.codegen.function_sections {
         separate_sections(&module);
