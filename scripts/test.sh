@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo build --release --locked
 cargo test --release --locked --workspace
-target/release/cinline doctor
+"${CARGO_TARGET_DIR:-target}/release/cinline" doctor
 export PATH="$HOME/.cargo/bin:$PATH"
 make -C examples/kernel-style clean test
