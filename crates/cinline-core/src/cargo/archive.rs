@@ -27,10 +27,13 @@ pub fn members(path: &Path) -> crate::Result<Vec<(String, Vec<u8>)>> {
         .collect()
 }
 
-/// Rewrites the archive at `path` with the members named in `replacements`
-/// replaced, atomically.
-pub fn replace(path: &Path, replacements: &BTreeMap<String, Vec<u8>>) -> crate::Result<()> {
-    let members = members(path)?;
+/// Rewrites the archive at `path`, whose members ([`members`]) are
+/// `members`, with those named in `replacements` replaced, atomically.
+pub fn replace(
+    path: &Path,
+    members: &[(String, Vec<u8>)],
+    replacements: &BTreeMap<String, Vec<u8>>,
+) -> crate::Result<()> {
     let new: Vec<NewArchiveMember<'_>> = members
         .iter()
         .map(|(name, data)| {

@@ -143,7 +143,7 @@ pub(super) fn compile_archive(
         replacements.insert(compiled.name, compiled.object);
     }
     record.units.sort_by(|a, b| a.name.cmp(&b.name));
-    archive::replace(path, &replacements).map_err(|e| e.to_string())?;
+    archive::replace(path, &members, &replacements).map_err(|e| e.to_string())?;
     Ok(record)
 }
 

@@ -214,8 +214,9 @@ fn handle(
     if own_codegen {
         let archive = inv.out_dir.join(format!("lib{}.rlib", inv.stem()));
         match own_codegen::compile_archive(&archive, inv, rustc, helpers, &codegen) {
+            // Failures are errors here (the archive must not keep its
+            // bitcode): the record carries no warnings.
             Ok(record) => {
-                failed |= !record.warnings.is_empty();
                 let _ = record.save(&dir_for(&inv.out_dir));
             }
             Err(why) if strict() => {
@@ -306,7 +307,7 @@ fn rewrite_archive(
         }
     }
     if !replacements.is_empty() {
-        if let Err(e) = archive::replace(path, &replacements) {
+        if let Err(e) = archive::replace(path, &members, &replacements) {
             record.warnings.push(e.to_string());
             record.units.iter_mut().for_each(|u| u.replaced = false);
         }
