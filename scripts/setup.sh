@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what cinline's demo and tests need, if missing: Debian's LLVM 22
-# (the LLVM of rustc 1.95), clang-16 for cross-version tests, valgrind.
+# (the LLVM of rustc 1.95), clang-16 for cross-version tests, valgrind, csmith
+# (random C programs for the differential tests).
 # Idempotent; needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-packages=(clang-22 llvm-22 lld-22 libclang-22-dev clang-16 liburing-dev valgrind make)
+packages=(clang-22 llvm-22 lld-22 libclang-22-dev clang-16 liburing-dev valgrind make csmith libcsmith-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
