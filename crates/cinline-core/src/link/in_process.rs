@@ -159,6 +159,7 @@ pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<Lin
         mismatches: prepared.mismatches,
         warnings: Vec::new(),
         helper_calls: prepared.helper_calls,
+        out_of_line: Vec::new(),
     })
 }
 

@@ -140,5 +140,6 @@ pub(super) fn link(
         mismatches,
         warnings,
         helper_calls,
+        out_of_line: Vec::new(),
     })
 }

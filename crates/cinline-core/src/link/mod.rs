@@ -155,6 +155,16 @@ pub struct LinkOptions {
     pub known_helpers: std::collections::BTreeSet<String>,
 }
 
+/// A helper the link kept out of line on purpose: calls to it go to its
+/// one out-of-line definition (the helpers' object or native library).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OutOfLine {
+    /// The helper symbol.
+    pub helper: String,
+    /// Why it is not inlined, for the user.
+    pub reason: String,
+}
+
 /// What `link` did.
 #[derive(Debug, Clone)]
 pub struct LinkOutcome {
@@ -168,6 +178,9 @@ pub struct LinkOutcome {
     pub warnings: Vec<String>,
     /// Call sites of helpers in the crate before inlining.
     pub helper_calls: usize,
+    /// Helpers kept out of line on purpose, with the reason (mutable C
+    /// state, an unresolved attribute mismatch, `noinline`...).
+    pub out_of_line: Vec<OutOfLine>,
 }
 
 /// Links the helpers into the crate and writes its object.
