@@ -136,6 +136,10 @@ api! {
     LLVMIsABlockAddress: fn(ValueRef) -> ValueRef;
     LLVMIsAFunction: fn(ValueRef) -> ValueRef;
     LLVMIsAGlobalVariable: fn(ValueRef) -> ValueRef;
+    LLVMIsAInstruction: fn(ValueRef) -> ValueRef;
+    LLVMSetGlobalConstant: fn(ValueRef, Bool);
+    LLVMGetNamedGlobal: fn(ModuleRef, *const c_char) -> ValueRef;
+    LLVMDeleteGlobal: fn(ValueRef);
     LLVMSetSection: fn(ValueRef, *const c_char);
     LLVMGetStringAttributeAtIndex: fn(ValueRef, c_uint, *const c_char, c_uint) -> AttributeRef;
     LLVMGetStringAttributeValue: fn(AttributeRef, *mut c_uint) -> *const c_char;

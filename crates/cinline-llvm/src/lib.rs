@@ -17,6 +17,7 @@
 
 mod api;
 mod context;
+mod global;
 mod module;
 mod target;
 
@@ -28,7 +29,8 @@ use std::sync::OnceLock;
 use libloading::Library;
 
 pub use context::Context;
-pub use module::{Function, Linkage, Module};
+pub use global::{Global, GlobalKind, Linkage};
+pub use module::{Function, Module};
 pub use target::{CodeModel, OptLevel, RelocModel, TargetMachine};
 
 use api::Api;

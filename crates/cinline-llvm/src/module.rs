@@ -16,24 +16,15 @@ pub struct Module<'ctx> {
     raw: NonNull<api::OpaqueModule>,
 }
 
-/// How a symbol is seen outside its module. Only the distinctions cinline
-/// acts on are kept; every other LLVM linkage is [`Linkage::Other`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Linkage {
-    /// Visible to the linker (`external`).
-    External,
-    /// Visible only inside the module (`internal` or `private`).
-    Local,
-    /// Any other linkage (weak, linkonce, common, available_externally...).
-    Other,
-}
-
-const LINKAGE_EXTERNAL: i32 = 0;
-const LINKAGE_INTERNAL: i32 = 8;
-const LINKAGE_PRIVATE: i32 = 9;
-const LINKAGE_AVAILABLE_EXTERNALLY: i32 = 1;
-const LINKAGE_APPENDING: i32 = 7;
-const LINKAGE_COMMON: i32 = 14;
+// `LLVMLinkage` values.
+pub(crate) const LINKAGE_EXTERNAL: i32 = 0;
+pub(crate) const LINKAGE_AVAILABLE_EXTERNALLY: i32 = 1;
+pub(crate) const LINKAGE_LINKONCE_ODR: i32 = 3;
+pub(crate) const LINKAGE_WEAK_ODR: i32 = 6;
+pub(crate) const LINKAGE_APPENDING: i32 = 7;
+pub(crate) const LINKAGE_INTERNAL: i32 = 8;
+pub(crate) const LINKAGE_PRIVATE: i32 = 9;
+pub(crate) const LINKAGE_COMMON: i32 = 14;
 
 impl<'ctx> Module<'ctx> {
     /// # Safety
@@ -44,6 +35,10 @@ impl<'ctx> Module<'ctx> {
 
     fn api(&self) -> &'static Api {
         self.context.api
+    }
+
+    pub(crate) fn context(&self) -> &'ctx Context {
+        self.context
     }
 
     pub(crate) fn as_raw(&self) -> api::ModuleRef {
@@ -233,7 +228,7 @@ impl<'ctx> Module<'ctx> {
         });
     }
 
-    fn for_each_global_value(&self, mut visit: impl FnMut(&'static Api, api::ValueRef)) {
+    pub(crate) fn for_each_global_value(&self, mut visit: impl FnMut(&'static Api, api::ValueRef)) {
         let api = self.api();
         type First = unsafe extern "C" fn(api::ModuleRef) -> api::ValueRef;
         type Next = unsafe extern "C" fn(api::ValueRef) -> api::ValueRef;
@@ -274,7 +269,7 @@ pub struct Function<'m> {
 }
 
 impl<'m> Function<'m> {
-    fn new(context: &'m Context, raw: NonNull<api::OpaqueValue>) -> Self {
+    pub(crate) fn new(context: &'m Context, raw: NonNull<api::OpaqueValue>) -> Self {
         Function {
             context,
             raw,
@@ -296,16 +291,6 @@ impl<'m> Function<'m> {
     pub fn is_declaration(&self) -> bool {
         // SAFETY: as in `name`.
         unsafe { (self.api().LLVMIsDeclaration)(self.raw.as_ptr()) != 0 }
-    }
-
-    /// The function's linkage.
-    pub fn linkage(&self) -> Linkage {
-        // SAFETY: as in `name`.
-        match unsafe { (self.api().LLVMGetLinkage)(self.raw.as_ptr()) } {
-            LINKAGE_EXTERNAL => Linkage::External,
-            LINKAGE_INTERNAL | LINKAGE_PRIVATE => Linkage::Local,
-            _ => Linkage::Other,
-        }
     }
 
     /// The value of the string attribute `key` (`"target-features"`...).
@@ -563,7 +548,7 @@ unsafe fn run_pipeline(
 
 /// # Safety
 /// `value` must be a live LLVM value.
-unsafe fn value_name(api: &Api, value: api::ValueRef) -> String {
+pub(crate) unsafe fn value_name(api: &Api, value: api::ValueRef) -> String {
     let mut len = 0;
     // SAFETY: LLVM returns a pointer to `len` bytes owned by the value.
     unsafe {

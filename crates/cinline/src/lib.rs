@@ -209,6 +209,12 @@ fn link_command(args: LinkArgs) -> anyhow::Result<ExitCode> {
     for warning in &outcome.warnings {
         eprintln!("cinline: warning: {warning}");
     }
+    for kept in &outcome.out_of_line {
+        eprintln!(
+            "cinline: note: {} kept out of line: {}",
+            kept.helper, kept.reason
+        );
+    }
     // One line per helper and reason, not per call site.
     let mut grouped: BTreeMap<(String, String, bool, bool), usize> = BTreeMap::new();
     for m in &outcome.mismatches {

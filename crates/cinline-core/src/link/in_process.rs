@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashSet};
 use cinline_llvm::{Llvm, Module, OptLevel, TargetMachine};
 
 use super::prepare::{prepare, resolve, Resolved};
-use super::{Engine, LinkOptions, LinkOutcome, Passes};
+use super::{one_definition, Engine, LinkOptions, LinkOutcome, Passes};
 use crate::{getenv, write_atomic, Error};
 
 /// The function pipeline run on each caller of a helper once the helpers
@@ -58,7 +58,9 @@ fn optimize(
                     f.run_passes(pipeline, machine)?;
                 }
             }
-            module.run_passes("globaldce", machine)
+            // `available_externally` helpers inlined everywhere, or kept
+            // out of line, go; so does the C state only they used.
+            module.run_passes("elim-avail-extern,globaldce", machine)
         }
         Passes::Full => match resolved.size {
             Some(s) => module.run_passes(&format!("default<O{s}>"), machine),
@@ -80,7 +82,8 @@ fn save_temp(opts: &LinkOptions, stage: &str, module: &Module<'_>) -> crate::Res
 
 pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<LinkOutcome> {
     let ctx = llvm.context();
-    let prepared = prepare(&ctx, llvm.version(), opts)?;
+    let mut prepared = prepare(&ctx, llvm.version(), opts)?;
+    let out_of_line = one_definition::apply_all(&mut prepared);
     let mut module = prepared.krate;
     for (path, helper) in prepared.helpers {
         module.link_in(helper).map_err(|e| Error::Llvm {
@@ -89,11 +92,11 @@ pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<Lin
         })?;
     }
     let names: HashSet<String> = prepared.helper_symbols.iter().cloned().collect();
-    module.internalize(&names);
     // Helpers stand for C `static inline` functions: inline them whatever
     // the cost, as the kernel's `__rust_helper` (`__always_inline`) does.
     // Not those with an unresolved attribute mismatch: LLVM's always-inliner
-    // would inline them anyway, and lose what the attribute guarantees.
+    // would inline them anyway, and lose what the attribute guarantees; nor
+    // those kept out of line (`noinline`) by the one-definition rule.
     let blocked: HashSet<&str> = prepared
         .mismatches
         .iter()
@@ -159,7 +162,7 @@ pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<Lin
         mismatches: prepared.mismatches,
         warnings: Vec::new(),
         helper_calls: prepared.helper_calls,
-        out_of_line: Vec::new(),
+        out_of_line,
     })
 }
 

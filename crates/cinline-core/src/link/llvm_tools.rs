@@ -1,6 +1,7 @@
-//! The `llvm-tools` engine: the Linux kernel's exact commands,
-//! `llvm-link --internalize --suppress-warnings` then
-//! `clang -c -Wno-override-module`.
+//! The `llvm-tools` engine: the Linux kernel's commands, `llvm-link
+//! --suppress-warnings` then `clang -c -Wno-override-module`, on helpers
+//! made imports by the one-definition rule (`--internalize`, as the kernel
+//! does, only when rustc's libLLVM cannot be loaded to apply the rule).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -8,7 +9,7 @@ use std::process::Command;
 use cinline_llvm::{CodeModel, Llvm, RelocModel};
 
 use super::prepare::{prepare, resolve, Resolved};
-use super::{Engine, LinkOptions, LinkOutcome};
+use super::{one_definition, Engine, LinkOptions, LinkOutcome};
 use crate::bitcode::BitcodeFile;
 use crate::output::{persist, temp_beside};
 use crate::toolchain::{find_clang, find_llvm_tool, run, Rustc, Tool};
@@ -90,9 +91,28 @@ pub(super) fn link(
     let mut mismatches = Vec::new();
     let mut helper_calls = 0;
     let ctx = llvm.map(Llvm::context);
-    let prepared = match (&ctx, llvm) {
+    let mut prepared = match (&ctx, llvm) {
         (Some(ctx), Some(llvm)) => Some(prepare(ctx, llvm.version(), opts)?),
         _ => None,
+    };
+    let mut out_of_line = Vec::new();
+    // With the one-definition rule applied, the helpers are imports, not
+    // definitions to internalize; without rustc's libLLVM it cannot be, and
+    // the kernel's `--internalize` gives each object its own C state.
+    let internalize = match prepared.as_mut() {
+        Some(prepared) => {
+            out_of_line = one_definition::apply_all(prepared);
+            false
+        }
+        None => {
+            warnings.push(
+                "without rustc's libLLVM, C variables in the helpers cannot be kept \
+                 single: each object gets its own copy (as with the kernel's \
+                 `llvm-link --internalize`)"
+                    .into(),
+            );
+            true
+        }
     };
     let resolved = resolve(&opts.codegen, prepared.as_ref().map(|p| &p.krate))?;
     if let Some(prepared) = prepared {
@@ -116,7 +136,10 @@ pub(super) fn link(
     }
     let merged = scratch.path().join("merged.bc");
     let mut cmd = Command::new(&llvm_link.path);
-    cmd.args(["--internalize", "--suppress-warnings"])
+    if internalize {
+        cmd.arg("--internalize");
+    }
+    cmd.arg("--suppress-warnings")
         .args(&inputs)
         .arg("-o")
         .arg(&merged);
@@ -140,6 +163,6 @@ pub(super) fn link(
         mismatches,
         warnings,
         helper_calls,
-        out_of_line: Vec::new(),
+        out_of_line,
     })
 }

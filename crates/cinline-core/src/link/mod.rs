@@ -13,6 +13,7 @@
 
 mod in_process;
 mod llvm_tools;
+mod one_definition;
 pub(crate) mod prepare;
 
 use std::fmt;
