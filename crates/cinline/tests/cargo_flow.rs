@@ -118,11 +118,21 @@ fn the_program_prints_the_same_with_and_without_cinline() {
     );
 }
 
+/// The wrappers of `mini.h`'s functions with C state (a function-local
+/// and a file-scope `static`): they stay out of line, so that the program
+/// has one instance of that state.
+const STATEFUL: [&str; 4] = [
+    "mini_tally_add__extern",
+    "mini_tally_get__extern",
+    "mini_tally_reset__extern",
+    "mini_ticket_next__extern",
+];
+
 #[test]
-fn no_helper_is_left_in_the_program() {
+fn only_helpers_with_c_state_are_left_in_the_program() {
     // The always-linked fallback library is built with one section per
     // function, and the linker drops what nothing calls: the helpers are
-    // in the plain program and absent from the inlined one.
+    // in the plain program, and only those with C state in the inlined one.
     let built = built();
     let plain = helper_symbols(&built.ws.join("target/release/mini-app"));
     assert!(
@@ -131,20 +141,20 @@ fn no_helper_is_left_in_the_program() {
     );
     let inlined = helper_symbols(&built.ws.join("target/cinline/release/mini-app"));
     assert_eq!(
-        inlined,
-        Vec::<String>::new(),
-        "helpers still called from the inlined program"
+        inlined, STATEFUL,
+        "helpers called from the inlined program: those with C state only"
     );
 }
 
 #[test]
-fn the_report_counts_every_call_and_none_left() {
+fn the_report_counts_every_call() {
     let report = &built().report;
-    let total = report
-        .lines()
-        .find(|l| l.starts_with("total:"))
-        .unwrap_or_else(|| panic!("{report}"));
-    assert!(total.ends_with(", 0 left"), "{report}");
+    assert!(report.lines().any(|l| l.starts_with("total:")), "{report}");
+    // The integration tests call no helper with C state.
+    assert!(
+        report.contains("api (link): 1 unit(s) calling helpers, 15 helper call(s), 0 left"),
+        "{report}"
+    );
     // Generic #[inline] functions of `mini` are instantiated in the program
     // and the tests: their calls are inlined there, at link time.
     assert!(report.contains("mini_app (link): 1 unit(s)"), "{report}");
