@@ -21,7 +21,9 @@
 //! * a helper that may be replaced at link time (`weak`) is kept out of
 //!   line: the program may run another definition;
 //! * constructors, destructors and `llvm.used` lists stay with the
-//!   out-of-line object, or they would run or be kept once per unit.
+//!   out-of-line object, or they would run or be kept once per unit;
+//! * `linkonce_odr` and `weak_odr` definitions (C++ inline functions and
+//!   their static locals) link as they are: the linker keeps one of them.
 //!
 //! Read-only data (string literals, `const` tables) may be duplicated:
 //! nothing can tell the copies apart but their addresses, which C does not
@@ -76,13 +78,19 @@ pub(crate) fn apply(module: &mut Module<'_>) -> Vec<OutOfLine> {
             continue;
         }
         let reason = match global.linkage() {
-            Linkage::Local | Linkage::Appending | Linkage::AvailableExternally => continue,
+            // `linkonce_odr`/`weak_odr` (C++ inline functions and their
+            // static locals): every object may keep a copy and the linker
+            // keeps one, so they link as they are; the out-of-line object
+            // may not have them at all.
+            Linkage::Local | Linkage::Appending | Linkage::AvailableExternally | Linkage::Odr => {
+                continue
+            }
             Linkage::Interposable => Some(
                 "it is weak: the program may use another definition, so calls go to the \
                  one the linker chooses"
                     .to_string(),
             ),
-            Linkage::External | Linkage::Odr => state.get(&global).map(|variable| {
+            Linkage::External => state.get(&global).map(|variable| {
                 format!(
                     "it uses the C variable `{variable}`, which must exist once in the program: \
                      calls go to the out-of-line definition"
