@@ -10,6 +10,8 @@ use crate::bitcode::BitcodeFile;
 use crate::inline_attrs::{self, Mismatch};
 use crate::Error;
 
+pub mod abi;
+
 /// The crate and helper modules, checked, ready to link.
 pub struct Prepared<'ctx> {
     /// The crate's module.
@@ -55,8 +57,8 @@ pub(crate) fn parse<'ctx>(ctx: &'ctx Context, file: &BitcodeFile) -> crate::Resu
 }
 
 /// Reads and parses the crate and helpers in `ctx`, refusing bitcode newer
-/// than `engine`, helpers for another architecture, and symbols defined
-/// twice; then checks (and with `opts.reconcile` resolves) the attributes
+/// than `engine`, helpers whose target's ABI differs from the crate's
+/// ([`abi::abi_difference`]), and symbols defined twice; then checks (and with `opts.reconcile` resolves) the attributes
 /// that would block inlining.
 pub fn prepare<'ctx>(
     ctx: &'ctx Context,
@@ -65,6 +67,7 @@ pub fn prepare<'ctx>(
 ) -> crate::Result<Prepared<'ctx>> {
     let krate = parse(ctx, &BitcodeFile::read_for(&opts.krate, engine)?)?;
     let crate_triple = krate.triple();
+    let crate_layout = krate.data_layout();
     let mut owners: BTreeMap<String, PathBuf> = krate
         .defined_symbols()
         .into_iter()
@@ -85,20 +88,37 @@ pub fn prepare<'ctx>(
     for path in helper_paths {
         let module = parse(ctx, &BitcodeFile::read_for(path, engine)?)?;
         let triple = module.triple();
-        if arch_of(&triple) != arch_of(&crate_triple) {
-            return Err(Error::ArchMismatch {
+        let found = abi::Target {
+            triple: &triple,
+            data_layout: &module.data_layout(),
+        };
+        let expected = abi::Target {
+            triple: &crate_triple,
+            data_layout: &crate_layout,
+        };
+        if let Some(differs) = abi::abi_difference(expected, found) {
+            return Err(Error::AbiMismatch {
                 helper: path.clone(),
                 krate: opts.krate.clone(),
                 found: triple,
                 expected: crate_triple,
+                differs: differs.to_string(),
             });
         }
         for symbol in module.defined_symbols() {
             if let Some(other) = owners.get(&symbol) {
-                return Err(Error::DuplicateSymbol {
-                    helper: path.clone(),
-                    other: other.clone(),
-                    symbol,
+                return Err(if *other == opts.krate {
+                    Error::DuplicateSymbol {
+                        helper: path.clone(),
+                        krate: other.clone(),
+                        symbol,
+                    }
+                } else {
+                    Error::DuplicateHelperSymbol {
+                        first: other.clone(),
+                        second: path.clone(),
+                        symbol,
+                    }
                 });
             }
             owners.insert(symbol.clone(), path.clone());
