@@ -1,18 +1,25 @@
 //! `cinline report`: which helper calls are left in native objects, and why.
 //!
 //! A call that was inlined leaves nothing behind. A call that was not leaves
-//! a relocation against the helper's symbol: undefined if the helper was
-//! never linked into the crate (an out-of-line build), or a local copy of
-//! the helper kept in the object (linked, but not inlined everywhere).
+//! a relocation against the helper's symbol: undefined if the call goes to
+//! the helper's out-of-line definition (in the helpers' object or native
+//! library; every call in an out-of-line build), or a local copy of the
+//! helper kept in the object. Each relocation is a call (a call or jump
+//! instruction refers to it) or an address use (a function pointer to the
+//! helper is taken): calls through such a pointer go to the out-of-line
+//! definition, whatever was inlined.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget, SymbolIndex};
+use object::elf;
+use object::{
+    Object, ObjectSection, ObjectSymbol, Relocation, RelocationEncoding, RelocationFlags,
+    RelocationKind, RelocationTarget, SymbolIndex,
+};
 
 use crate::bitcode::BitcodeFile;
-use crate::inline_attrs::mismatches;
-use crate::link::arch_of;
+use crate::inline_attrs::{mismatches, TargetCheck};
 use crate::link::prepare::parse;
 use crate::toolchain::{load_libllvm, Rustc};
 use crate::Error;
@@ -22,8 +29,13 @@ use crate::Error;
 pub struct Residual {
     /// The helper symbol.
     pub helper: String,
-    /// Relocations that refer to it (calls or address uses).
+    /// Relocations that refer to it: `calls + address_uses`.
     pub references: usize,
+    /// Relocations of call or jump instructions: calls left.
+    pub calls: usize,
+    /// Other relocations: the helper's address is taken (a function
+    /// pointer, or data pointing at it).
+    pub address_uses: usize,
     /// Whether the object keeps its own copy of the helper.
     pub defined_here: bool,
     /// Why it was not inlined, as far as can be told.
@@ -39,20 +51,75 @@ pub struct ObjectReport {
     pub residuals: Vec<Residual>,
 }
 
-/// Counts the references to `helpers` in an object file's bytes: for each
-/// helper referenced or defined, (references, defined here). An ELF
-/// relocation may name the section of a local function instead of the
-/// function itself; both count.
-pub fn scan_object(
+/// What an object holds of one helper.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct References {
+    /// Relocations of call or jump instructions.
+    pub calls: usize,
+    /// Other relocations (the helper's address is taken).
+    pub address_uses: usize,
+    /// The object defines the helper (a local copy).
+    pub defined_here: bool,
+}
+
+impl References {
+    /// Every relocation to the helper.
+    pub fn total(&self) -> usize {
+        self.calls + self.address_uses
+    }
+}
+
+/// Whether `relocation`, at `offset` in a section holding `data`, belongs
+/// to a call or jump instruction rather than to an address being taken.
+/// Told by the relocation type where the architecture has call relocations
+/// (`R_X86_64_PLT32`, `R_AARCH64_CALL26`, `R_RISCV_CALL_PLT`...); an x86
+/// PC-relative one counts as a call when the byte before it is the opcode
+/// of `call` or `jmp` (`e8`, `e9`), as non-PIC code may call that way.
+fn is_call(relocation: &Relocation, offset: u64, data: &[u8]) -> bool {
+    let x86_branch_opcode = || {
+        offset
+            .checked_sub(1)
+            .and_then(|at| data.get(usize::try_from(at).ok()?))
+            .is_some_and(|op| matches!(op, 0xe8 | 0xe9))
+    };
+    if let RelocationFlags::Elf { r_type } = relocation.flags() {
+        match (relocation.encoding(), relocation.kind(), r_type) {
+            (RelocationEncoding::X86Branch | RelocationEncoding::AArch64Call, _, _) => return true,
+            (_, RelocationKind::PltRelative, _) => return true,
+            (_, RelocationKind::Relative, elf::R_X86_64_PC32) if relocation.size() == 32 => {
+                return x86_branch_opcode()
+            }
+            _ => {}
+        }
+        return matches!(
+            r_type,
+            elf::R_AARCH64_JUMP26
+                | elf::R_AARCH64_CALL26
+                | elf::R_RISCV_CALL
+                | elf::R_RISCV_CALL_PLT
+        ) && !matches!(relocation.kind(), RelocationKind::Absolute);
+    }
+    match (relocation.encoding(), relocation.kind()) {
+        (RelocationEncoding::X86Branch | RelocationEncoding::AArch64Call, _) => true,
+        (_, RelocationKind::PltRelative) => true,
+        (_, RelocationKind::Relative) if relocation.size() == 32 => x86_branch_opcode(),
+        _ => false,
+    }
+}
+
+/// The references to `helpers` in an object file's bytes, for each helper
+/// referenced or defined. An ELF relocation may name the section of a local
+/// function instead of the function itself; both count.
+pub fn scan_references(
     path: &Path,
     data: &[u8],
     helpers: &BTreeSet<String>,
-) -> crate::Result<BTreeMap<String, (usize, bool)>> {
+) -> crate::Result<BTreeMap<String, References>> {
     let file = object::File::parse(data)
         .map_err(|e| Error::Usage(format!("{}: not an object file: {e}", path.display())))?;
     let mut by_symbol: HashMap<SymbolIndex, String> = HashMap::new();
     let mut by_section = HashMap::new();
-    let mut found: BTreeMap<String, (usize, bool)> = BTreeMap::new();
+    let mut found: BTreeMap<String, References> = BTreeMap::new();
     for symbol in file.symbols() {
         let Ok(name) = symbol.name() else { continue };
         if !helpers.contains(name) {
@@ -65,11 +132,11 @@ pub fn scan_object(
                 by_section.insert(section, name.to_string());
             }
         }
-        let entry = found.entry(name.to_string()).or_default();
-        entry.1 |= defined;
+        found.entry(name.to_string()).or_default().defined_here |= defined;
     }
     for section in file.sections() {
-        for (_, relocation) in section.relocations() {
+        let bytes = section.data().unwrap_or_default();
+        for (offset, relocation) in section.relocations() {
             let RelocationTarget::Symbol(index) = relocation.target() else {
                 continue;
             };
@@ -84,11 +151,44 @@ pub fn scan_object(
                 .flatten()
             });
             if let Some(name) = name {
-                found.entry(name).or_default().0 += 1;
+                let entry = found.entry(name).or_default();
+                if is_call(&relocation, offset, bytes) {
+                    entry.calls += 1;
+                } else {
+                    entry.address_uses += 1;
+                }
             }
         }
     }
     Ok(found)
+}
+
+/// Counts the references to `helpers` in an object file's bytes: for each
+/// helper referenced or defined, (references, defined here). See
+/// [`scan_references`], which also tells calls from address uses.
+pub fn scan_object(
+    path: &Path,
+    data: &[u8],
+    helpers: &BTreeSet<String>,
+) -> crate::Result<BTreeMap<String, (usize, bool)>> {
+    Ok(scan_references(path, data, helpers)?
+        .into_iter()
+        .map(|(name, refs)| (name, (refs.total(), refs.defined_here)))
+        .collect())
+}
+
+/// The reason given for relocations that take a helper's address.
+pub const ADDRESS_TAKEN: &str = "its address is taken (a function pointer to the helper): \
+     calls through the pointer go to the helper's out-of-line definition";
+
+/// What a helper's attributes say about calls to it not being inlined.
+enum Attributes {
+    /// The helper's definition or the target is not known.
+    Unknown,
+    /// The mismatches found, as text.
+    Mismatches(Vec<String>),
+    /// No mismatch; the helper's size in IR instructions.
+    NoneFound { instructions: usize },
 }
 
 /// Reports the helper references left in each object. Helper names are the
@@ -113,25 +213,19 @@ pub fn report(
         .iter()
         .flat_map(|m| m.defined_symbols())
         .collect();
-    let arch = crate_module
+    let target = crate_module
         .as_ref()
         .or(helper_modules.first())
-        .map(|m| arch_of(&m.triple()).to_string())
-        .unwrap_or_default();
-    let reasons_for = |helper: &str, defined_here: bool| -> Vec<String> {
-        let mut reasons = Vec::new();
-        if !defined_here {
-            reasons.push(
-                "the helper is not in this object: it was not linked in with `cinline link`"
-                    .to_string(),
-            );
-        }
-        let Some(def) = helper_modules
+        .map(|m| TargetCheck::new(&ctx, m, "", ""));
+    // The attribute reasons `helper` may not inline: compared with its real
+    // callers with `--crate`, else facts about the helper alone.
+    let attribute_reasons = |helper: &str| -> Attributes {
+        let def = helper_modules
             .iter()
             .find_map(|m| m.function(helper))
-            .filter(|f| !f.is_declaration())
-        else {
-            return reasons;
+            .filter(|f| !f.is_declaration());
+        let (Some(def), Some(target)) = (def, target.as_ref()) else {
+            return Attributes::Unknown;
         };
         let callers = crate_module
             .as_ref()
@@ -139,7 +233,7 @@ pub fn report(
             .map(|decl| decl.callers())
             .unwrap_or_default();
         let mut kinds: Vec<String> = if callers.is_empty() {
-            mismatches(&def, None, &arch)
+            mismatches(&def, None, target)
                 .iter()
                 .map(ToString::to_string)
                 .collect()
@@ -147,33 +241,60 @@ pub fn report(
             callers
                 .iter()
                 .flat_map(|c| {
-                    mismatches(&def, Some(c), &arch)
+                    mismatches(&def, Some(c), target)
                         .into_iter()
                         .map(move |k| format!("in {}: {k}", c.name()))
                 })
                 .collect()
         };
         kinds.dedup();
-        if kinds.is_empty() && defined_here {
-            kinds.push(format!(
-                "no attribute mismatch found; LLVM's inliner declined it ({} IR instructions)",
-                def.instruction_count()
-            ));
+        if kinds.is_empty() {
+            Attributes::NoneFound {
+                instructions: def.instruction_count(),
+            }
+        } else {
+            Attributes::Mismatches(kinds)
         }
-        reasons.extend(kinds);
+    };
+    let reasons_for = |helper: &str, refs: &References| -> Vec<String> {
+        let mut reasons = Vec::new();
+        // A local copy with no relocation at all still stands for calls
+        // not inlined (its callers are gone only if nothing refers to it).
+        if refs.calls > 0 || (refs.defined_here && refs.address_uses == 0) {
+            match attribute_reasons(helper) {
+                Attributes::Mismatches(kinds) => reasons.extend(kinds),
+                Attributes::NoneFound { instructions } if refs.defined_here => {
+                    reasons.push(format!(
+                        "no attribute mismatch found; LLVM's inliner declined it \
+                         ({instructions} IR instructions)"
+                    ))
+                }
+                Attributes::NoneFound { .. } | Attributes::Unknown => reasons.push(
+                    "reason unknown: no attribute of the helper or of its callers blocks \
+                     inlining (in a plain rustc object every call is left: the helper was \
+                     not linked in with `cinline link`)"
+                        .to_string(),
+                ),
+            }
+        }
+        if refs.address_uses > 0 {
+            reasons.push(ADDRESS_TAKEN.to_string());
+        }
         reasons
     };
     objects
         .iter()
         .map(|object| {
             let data = std::fs::read(object).map_err(Error::read(object))?;
-            let residuals = scan_object(object, &data, &names)?
+            let residuals = scan_references(object, &data, &names)?
                 .into_iter()
-                .map(|(helper, (references, defined_here))| Residual {
-                    reasons: reasons_for(&helper, defined_here),
+                .map(|(helper, refs)| Residual {
+                    reasons: reasons_for(&helper, &refs),
                     helper,
-                    references,
-                    defined_here,
+                    references: refs.total(),
+                    calls: refs.calls,
+                    address_uses: refs.address_uses,
+                    defined_here: refs.defined_here,
                 })
                 .collect();
             Ok(ObjectReport {

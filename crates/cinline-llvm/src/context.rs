@@ -142,17 +142,18 @@ impl Context {
         TargetMachine::new(self.api, triple, cpu, features, opt, reloc, code_model)
     }
 
-    /// The host's CPU name and features as LLVM detects them (what
-    /// `-C target-cpu=native` stands for): `("znver5", "+avx,+sse4.2,...")`.
-    pub fn host_cpu(&self) -> (String, String) {
-        let api = self.api;
+    /// The host's CPU name and features as the loaded LLVM detects them
+    /// (what `-C target-cpu=native` stands for): `("znver5",
+    /// "+avx,+sse4.2,...")`. `None` before a libLLVM is loaded.
+    pub fn host_cpu() -> Option<(String, String)> {
+        let api = &crate::LOADED.get()?.api;
         // SAFETY: both return strings LLVM allocated for us, freed by
         // `take_message`.
         unsafe {
-            (
+            Some((
                 take_message(api, (api.LLVMGetHostCPUName)()),
                 take_message(api, (api.LLVMGetHostCPUFeatures)()),
-            )
+            ))
         }
     }
 

@@ -7,10 +7,11 @@ use cinline_llvm::{CodeModel, Context, Module, OptLevel, RelocModel, Version};
 
 use super::{Codegen, LinkOptions};
 use crate::bitcode::BitcodeFile;
-use crate::inline_attrs::{self, Mismatch};
+use crate::inline_attrs::{self, Mismatch, TargetCheck};
 use crate::Error;
 
 pub mod abi;
+pub mod target_names;
 
 /// The crate and helper modules, checked, ready to link.
 pub struct Prepared<'ctx> {
@@ -143,7 +144,9 @@ pub fn prepare<'ctx>(
         .map(|c| c.name())
         .collect();
     let modules: Vec<&Module<'_>> = helpers.iter().map(|(_, m)| m).collect();
-    let checked = inline_attrs::check(&krate, &modules, arch_of(&crate_triple), opts.reconcile);
+    let defaults = resolve(&opts.codegen, Some(&krate))?;
+    let target = TargetCheck::new(ctx, &krate, &defaults.cpu, &defaults.features);
+    let checked = inline_attrs::check(&target, &krate, &modules, opts.reconcile);
     Ok(Prepared {
         krate,
         helpers,
@@ -182,16 +185,20 @@ pub(crate) fn resolve(codegen: &Codegen, krate: Option<&Module<'_>>) -> crate::R
         .as_deref()
         .and_then(|o| o.chars().next())
         .filter(|c| matches!(c, 's' | 'z'));
+    target_names::check(codegen, &krate.map(Module::triple).unwrap_or_default())?;
     let first_defined = krate.and_then(|m| m.functions().into_iter().find(|f| !f.is_declaration()));
     let attr = |key: &str| first_defined.as_ref().and_then(|f| f.string_attribute(key));
-    let cpu = codegen
-        .target_cpu
-        .clone()
-        .or_else(|| attr("target-cpu"))
-        .unwrap_or_default();
+    // `native` is rustc's and clang's word, not LLVM's: the host's CPU and
+    // features, as rustc resolves it.
+    let (cpu, native_features) = match codegen.target_cpu.as_deref() {
+        Some("native") => Context::host_cpu().unwrap_or(("native".into(), String::new())),
+        Some(cpu) => (cpu.to_string(), String::new()),
+        None => (attr("target-cpu").unwrap_or_default(), String::new()),
+    };
     let features = [
         attr("target-features").unwrap_or_default(),
-        codegen.feature_string(),
+        native_features,
+        target_names::llvm_features(codegen),
     ]
     .into_iter()
     .filter(|s| !s.is_empty())
