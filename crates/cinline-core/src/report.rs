@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use object::elf;
 use object::{
-    Object, ObjectSection, ObjectSymbol, Relocation, RelocationEncoding, RelocationFlags,
-    RelocationKind, RelocationTarget, SymbolIndex,
+    Architecture, Object, ObjectSection, ObjectSymbol, Relocation, RelocationEncoding,
+    RelocationFlags, RelocationKind, RelocationTarget, SymbolIndex,
 };
 
 use crate::bitcode::BitcodeFile;
@@ -56,8 +56,13 @@ pub struct ObjectReport {
 pub struct References {
     /// Relocations of call or jump instructions.
     pub calls: usize,
-    /// Other relocations (the helper's address is taken).
+    /// Relocations that take the helper's address (stored in data, `lea`).
     pub address_uses: usize,
+    /// Loads of the helper's address from the GOT into a register: for a
+    /// call through the register (rustc's default `-Z plt=no` hoists them
+    /// out of loops) or for a function pointer; the code alone does not
+    /// tell which.
+    pub got_loads: usize,
     /// The object defines the helper (a local copy).
     pub defined_here: bool,
 }
@@ -65,45 +70,77 @@ pub struct References {
 impl References {
     /// Every relocation to the helper.
     pub fn total(&self) -> usize {
-        self.calls + self.address_uses
+        self.calls + self.address_uses + self.got_loads
     }
 }
 
-/// Whether `relocation`, at `offset` in a section holding `data`, belongs
-/// to a call or jump instruction rather than to an address being taken.
-/// Told by the relocation type where the architecture has call relocations
-/// (`R_X86_64_PLT32`, `R_AARCH64_CALL26`, `R_RISCV_CALL_PLT`...); an x86
-/// PC-relative one counts as a call when the byte before it is the opcode
-/// of `call` or `jmp` (`e8`, `e9`), as non-PIC code may call that way.
-fn is_call(relocation: &Relocation, offset: u64, data: &[u8]) -> bool {
-    let x86_branch_opcode = || {
-        offset
-            .checked_sub(1)
-            .and_then(|at| data.get(usize::try_from(at).ok()?))
-            .is_some_and(|op| matches!(op, 0xe8 | 0xe9))
-    };
-    if let RelocationFlags::Elf { r_type } = relocation.flags() {
-        match (relocation.encoding(), relocation.kind(), r_type) {
-            (RelocationEncoding::X86Branch | RelocationEncoding::AArch64Call, _, _) => return true,
-            (_, RelocationKind::PltRelative, _) => return true,
-            (_, RelocationKind::Relative, elf::R_X86_64_PC32) if relocation.size() == 32 => {
-                return x86_branch_opcode()
-            }
-            _ => {}
-        }
-        return matches!(
-            r_type,
-            elf::R_AARCH64_JUMP26
-                | elf::R_AARCH64_CALL26
-                | elf::R_RISCV_CALL
-                | elf::R_RISCV_CALL_PLT
-        ) && !matches!(relocation.kind(), RelocationKind::Absolute);
+/// What a relocation to a helper is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RelocationUse {
+    Call,
+    Address,
+    GotLoad,
+}
+
+/// What `relocation`, at `offset` in a code section holding `data`, is for:
+/// a call or jump instruction, a GOT load (see [`References::got_loads`]),
+/// or an address taken. Told by the relocation type where the architecture
+/// has call relocations (`R_X86_64_PLT32`, `R_AARCH64_CALL26`,
+/// `R_RISCV_CALL_PLT`...); on x86 by the instruction bytes before it too,
+/// since calls may also be PC-relative `call`/`jmp` (`e8`, `e9`: non-PIC
+/// code) or go through the GOT (`call *sym@GOTPCREL(%rip)`, `ff 15`/`ff 25`).
+fn classify(
+    arch: Architecture,
+    relocation: &Relocation,
+    offset: u64,
+    data: &[u8],
+) -> RelocationUse {
+    if matches!(
+        relocation.encoding(),
+        RelocationEncoding::X86Branch | RelocationEncoding::AArch64Call
+    ) || relocation.kind() == RelocationKind::PltRelative
+    {
+        return RelocationUse::Call;
     }
-    match (relocation.encoding(), relocation.kind()) {
-        (RelocationEncoding::X86Branch | RelocationEncoding::AArch64Call, _) => true,
-        (_, RelocationKind::PltRelative) => true,
-        (_, RelocationKind::Relative) if relocation.size() == 32 => x86_branch_opcode(),
-        _ => false,
+    let before = |back: u64| {
+        offset
+            .checked_sub(back)
+            .and_then(|at| data.get(usize::try_from(at).ok()?).copied())
+    };
+    let r_type = match relocation.flags() {
+        RelocationFlags::Elf { r_type } => Some(r_type),
+        _ => None,
+    };
+    let got = relocation.kind() == RelocationKind::GotRelative
+        || matches!(
+            r_type,
+            Some(
+                elf::R_X86_64_GOTPCREL
+                    | elf::R_X86_64_GOTPCRELX
+                    | elf::R_X86_64_REX_GOTPCRELX
+                    | elf::R_AARCH64_ADR_GOT_PAGE
+                    | elf::R_AARCH64_LD64_GOT_LO12_NC
+            )
+        );
+    let call = match arch {
+        Architecture::X86_64 | Architecture::X86_64_X32 | Architecture::I386 => {
+            matches!(before(1), Some(0xe8 | 0xe9)) && !got
+                || (before(2) == Some(0xff) && matches!(before(1), Some(0x15 | 0x25)))
+        }
+        _ => matches!(
+            r_type,
+            Some(
+                elf::R_AARCH64_JUMP26
+                    | elf::R_AARCH64_CALL26
+                    | elf::R_RISCV_CALL
+                    | elf::R_RISCV_CALL_PLT
+            )
+        ),
+    };
+    match (call, got) {
+        (true, _) => RelocationUse::Call,
+        (false, true) => RelocationUse::GotLoad,
+        (false, false) => RelocationUse::Address,
     }
 }
 
@@ -135,6 +172,9 @@ pub fn scan_references(
         found.entry(name.to_string()).or_default().defined_here |= defined;
     }
     for section in file.sections() {
+        // Only code holds call instructions; a relocation in data is an
+        // address stored there.
+        let code = section.kind() == object::SectionKind::Text;
         let bytes = section.data().unwrap_or_default();
         for (offset, relocation) in section.relocations() {
             let RelocationTarget::Symbol(index) = relocation.target() else {
@@ -152,10 +192,15 @@ pub fn scan_references(
             });
             if let Some(name) = name {
                 let entry = found.entry(name).or_default();
-                if is_call(&relocation, offset, bytes) {
-                    entry.calls += 1;
+                let used = if code {
+                    classify(file.architecture(), &relocation, offset, bytes)
                 } else {
-                    entry.address_uses += 1;
+                    RelocationUse::Address
+                };
+                match used {
+                    RelocationUse::Call => entry.calls += 1,
+                    RelocationUse::Address => entry.address_uses += 1,
+                    RelocationUse::GotLoad => entry.got_loads += 1,
                 }
             }
         }
@@ -256,6 +301,23 @@ pub fn report(
             Attributes::Mismatches(kinds)
         }
     };
+    // Whether the crate's code takes the helper's address (with `--crate`).
+    let address_taken_in_ir = |helper: &str| -> Option<bool> {
+        let krate = crate_module.as_ref()?;
+        Some(krate.function(helper).is_some_and(|f| f.address_taken()))
+    };
+    // GOT loads are calls through a register unless the crate's IR takes
+    // the helper's address; without the IR, counted as calls.
+    let resolve_got = |helper: &str, refs: References| -> References {
+        let mut refs = refs;
+        if address_taken_in_ir(helper) == Some(true) {
+            refs.address_uses += refs.got_loads;
+        } else {
+            refs.calls += refs.got_loads;
+        }
+        refs.got_loads = 0;
+        refs
+    };
     let reasons_for = |helper: &str, refs: &References| -> Vec<String> {
         let mut reasons = Vec::new();
         // A local copy with no relocation at all still stands for calls
@@ -288,7 +350,8 @@ pub fn report(
             let data = std::fs::read(object).map_err(Error::read(object))?;
             let residuals = scan_references(object, &data, &names)?
                 .into_iter()
-                .map(|(helper, refs)| Residual {
+                .map(|(helper, refs)| (resolve_got(&helper, refs), helper))
+                .map(|(refs, helper)| Residual {
                     reasons: reasons_for(&helper, &refs),
                     helper,
                     references: refs.total(),
