@@ -567,3 +567,24 @@ fn adopt_smallest_target(helper: &Function<'_>, callers: &[Function<'_>]) -> boo
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_attributes_are_valid_ir_strings() {
+        assert_eq!(ir_escape("+avx2,-sse4.1"), "+avx2,-sse4.1");
+        assert_eq!(ir_escape("a\"b\\c\n"), "a\\22b\\5Cc\\0A");
+        let attrs = TargetAttrs {
+            cpu: Some("haswell".into()),
+            features: None,
+        };
+        assert_eq!(attrs.ir(), " \"target-cpu\"=\"haswell\"");
+        assert_eq!(
+            attrs.plus("+avx").features.as_deref(),
+            Some("+avx"),
+            "no leading comma"
+        );
+    }
+}

@@ -422,3 +422,29 @@ fn report_says_when_a_helper_address_is_taken() {
     assert!(!text.contains("mismatch"), "{text}");
     assert!(!text.contains("declined"), "{text}");
 }
+
+#[test]
+fn default_helpers_fit_an_x86_64_crate_and_need_reconciling_for_generic() {
+    // clang's default `+cmov,+cx8,+fxsr,+mmx,+sse,+sse2,+x87` helpers: LLVM
+    // finds them all in rustc's default CPU (`x86-64`); `generic` implies
+    // `cx8`, `x87`, `sse2` on x86-64 but not `cmov`, `fxsr`, `mmx`, so
+    // `--reconcile` (the kernel's case) is still what inlines them there.
+    let s = Scratch::new();
+    let helper = s.helper("h.bc", &[]);
+    let output = s.path("o.o");
+    let krate = s.krate("k-default.bc", &[]);
+    let out = link(&krate, &[&helper], &output, &[]).output().unwrap();
+    let text = stderr(&out);
+    assert!(out.status.success() && text.is_empty(), "{text}");
+    assert!(!mentions_helper(&output));
+    let krate = s.krate("k-generic.bc", &["-Ctarget-cpu=generic"]);
+    let out = link(&krate, &[&helper], &output, &[]).output().unwrap();
+    let text = stderr(&out);
+    assert!(
+        text.contains("the helper lists +cmov,+fxsr,+mmx which the caller does not"),
+        "{text}"
+    );
+    assert!(mentions_helper(&output));
+    run_ok(&mut link(&krate, &[&helper], &output, &["--reconcile"]));
+    assert!(!mentions_helper(&output));
+}

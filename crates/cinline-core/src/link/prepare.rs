@@ -166,6 +166,15 @@ pub(crate) struct Resolved {
     pub size: Option<char>,
     pub cpu: String,
     pub features: String,
+    /// What the options alone ask for (`--target-cpu`, `--target-feature`),
+    /// with `native` resolved and rustc's feature names turned into LLVM's:
+    /// what an external tool must be told, the merged module's functions
+    /// carrying the crate's own CPU and features.
+    #[allow(dead_code)]
+    pub option_cpu: Option<String>,
+    /// See `option_cpu`.
+    #[allow(dead_code)]
+    pub option_features: String,
     pub reloc: RelocModel,
     pub code_model: CodeModel,
 }
@@ -195,10 +204,15 @@ pub(crate) fn resolve(codegen: &Codegen, krate: Option<&Module<'_>>) -> crate::R
         Some(cpu) => (cpu.to_string(), String::new()),
         None => (attr("target-cpu").unwrap_or_default(), String::new()),
     };
+    let option_cpu = codegen.target_cpu.as_ref().map(|_| cpu.clone());
+    let option_features = [native_features, target_names::llvm_features(codegen)]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(",");
     let features = [
         attr("target-features").unwrap_or_default(),
-        native_features,
-        target_names::llvm_features(codegen),
+        option_features.clone(),
     ]
     .into_iter()
     .filter(|s| !s.is_empty())
@@ -242,6 +256,8 @@ pub(crate) fn resolve(codegen: &Codegen, krate: Option<&Module<'_>>) -> crate::R
         size,
         cpu,
         features,
+        option_cpu,
+        option_features,
         reloc,
         code_model,
     })
