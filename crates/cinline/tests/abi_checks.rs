@@ -214,6 +214,52 @@ fn a_bare_metal_crate_takes_helpers_built_for_linux_only() {
     let output = s.path("k-none.o");
     run_ok(&mut link(&krate, &[&linux], &output, &[]));
     assert!(!mentions_helper(&output), "the Linux helper is inlined");
+    // The same with rustc's own bitcode for aarch64-unknown-none: without
+    // that target's `core`, a `#![no_core]` crate (nightly features, as the
+    // kernel enables them with RUSTC_BOOTSTRAP=1).
+    std::fs::write(
+        s.path("nc.rs"),
+        "#![feature(no_core, lang_items)]
+#![allow(internal_features)]
+#![no_core]
+         #[lang = \"pointee_sized\"] pub trait PointeeSized {}
+         #[lang = \"meta_sized\"] pub trait MetaSized: PointeeSized {}
+         #[lang = \"sized\"] pub trait Sized: MetaSized {}
+         #[lang = \"copy\"] pub trait Copy {}
+         impl Copy for i64 {}
+         extern \"C\" { fn rust_helper_sum(a: i64, b: i64) -> i64; }
+         #[no_mangle] pub extern \"C\" fn sum_once(a: i64, b: i64) -> i64 { unsafe { rust_helper_sum(a, b) } }
+",
+    )
+    .unwrap();
+    let rust_krate = s.path("nc.bc");
+    run_ok(
+        Command::new("rustc")
+            .env("RUSTC_BOOTSTRAP", "1")
+            .args([
+                "--crate-type=lib",
+                "-O",
+                "-Cpanic=abort",
+                "--target=aarch64-unknown-none",
+                "--emit=llvm-bc",
+                "-o",
+            ])
+            .arg(&rust_krate)
+            .arg(s.path("nc.rs")),
+    );
+    let rust_output = s.path("nc.o");
+    let out = link(&rust_krate, &[&linux], &rust_output, &[])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !mentions_helper(&rust_output),
+        "inlined into rustc's bitcode"
+    );
     // Not any other target of the architecture.
     let windows = s.helper_with(CLANG, "windows.bc", &["--target=aarch64-pc-windows-msvc"]);
     let out = run_fail(&mut link(&krate, &[&windows], &output, &[]));
