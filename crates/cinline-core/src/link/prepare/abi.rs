@@ -432,6 +432,31 @@ mod tests {
                 true,
                 "",
             ),
+            // OS and environment versions (clang appends them, rustc may not).
+            (
+                "x86_64-pc-windows-msvc",
+                X86_64_WIN,
+                "x86_64-pc-windows-msvc19.33.0",
+                X86_64_WIN,
+                true,
+                "",
+            ),
+            (
+                "x86_64-apple-macosx10.12.0",
+                X86_64,
+                "x86_64-apple-macosx14.0.0",
+                X86_64,
+                true,
+                "",
+            ),
+            (
+                "aarch64-linux-android",
+                AARCH64,
+                "aarch64-unknown-linux-android21",
+                AARCH64,
+                true,
+                "",
+            ),
             // The kernel: bare-metal Rust, C for Linux.
             (
                 "aarch64-unknown-none",
