@@ -305,6 +305,22 @@ fn corei7_helpers_inline_into(cpu: &str) {
             !mentions_helper(&output),
             "{cpu}, {engine}: the helper is inlined"
         );
+        // And the program computes what the out-of-line one does.
+        std::fs::write(
+            s.path("main.c"),
+            "#include <stdio.h>\nlong sum_twice(long, long);\n\
+             int main(void) { printf(\"%ld\\n\", sum_twice(40000000000L, 2)); return 0; }\n",
+        )
+        .unwrap();
+        let exe = s.path(&format!("prog-{cpu}-{engine}"));
+        run_ok(
+            Command::new(CLANG)
+                .arg(s.path("main.c"))
+                .arg(&output)
+                .arg("-o")
+                .arg(&exe),
+        );
+        assert_eq!(run_ok(&mut Command::new(&exe)), "80000000004\n");
     }
 }
 
