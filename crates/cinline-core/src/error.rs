@@ -58,25 +58,42 @@ pub enum Error {
     },
     /// A helper defines a symbol the crate defines too.
     #[error(
-        "{}: defines `{symbol}`, which {} also defines; a helper must not define \
+        "{}: defines `{symbol}`, which the crate {} also defines; a helper must not define \
          symbols of the crate (rename it, or drop it from the helpers)",
-        helper.display(), other.display()
+        helper.display(), krate.display()
     )]
     DuplicateSymbol {
         /// The helper bitcode file.
         helper: PathBuf,
-        /// The other file.
-        other: PathBuf,
+        /// The crate's bitcode file.
+        krate: PathBuf,
         /// The symbol.
         symbol: String,
     },
-    /// A helper was compiled for another architecture than the crate.
+    /// Two helper files define the same symbol.
     #[error(
-        "{}: compiled for {found}, but the crate {} is for {expected}; \
-         compile the helpers with `cinline cc --target {expected}`",
+        "{} and {} both define `{symbol}`; a helper symbol must be defined by one helper \
+         file only (drop one of the files, or make one of the definitions `static`)",
+        first.display(), second.display()
+    )]
+    DuplicateHelperSymbol {
+        /// The helper file that defines it first, in link order.
+        first: PathBuf,
+        /// The helper file that defines it again.
+        second: PathBuf,
+        /// The symbol.
+        symbol: String,
+    },
+    /// A helper was compiled for a target whose ABI differs from the
+    /// crate's: another architecture, operating system, environment or data
+    /// layout (the vendor alone may differ).
+    #[error(
+        "{}: compiled for {found}, but the crate {} is for {expected}: {differs}; \
+         compile the helpers for the crate's target (`cinline cc --target TARGET`, \
+         TARGET being the crate's Rust target)",
         helper.display(), krate.display()
     )]
-    ArchMismatch {
+    AbiMismatch {
         /// The helper bitcode file.
         helper: PathBuf,
         /// The crate bitcode file.
@@ -85,6 +102,8 @@ pub enum Error {
         found: String,
         /// The crate's triple.
         expected: String,
+        /// What differs, for the user.
+        differs: String,
     },
     /// rustc's libLLVM cannot be found or loaded.
     #[error("cannot use rustc's libLLVM: {0}")]

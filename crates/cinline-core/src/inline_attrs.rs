@@ -13,6 +13,11 @@
 //! * `-fno-builtin-wcslen`: the helper has `no-builtin-wcslen`, the caller
 //!   does not.
 //!
+//! Whether a helper's target features fit its caller is LLVM's own decision
+//! ([`TargetCheck`]): the features a CPU implies count (a crate built with
+//! `-C target-cpu=haswell` has every feature of a `-march=corei7` helper,
+//! though it lists none of them), which comparing feature strings cannot see.
+//!
 //! Reconciliation only ever makes code more conservative or states what the
 //! target already guarantees: it adds `null-pointer-is-valid` and
 //! `no-builtin-*` to the *callers* (they then also keep null checks, and do
@@ -24,8 +29,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+use std::fmt::Write as _;
+use std::sync::{Mutex, OnceLock};
 
-use cinline_llvm::{Function, Module};
+use cinline_llvm::{CodeModel, Context, Function, Module, OptLevel, RelocModel, TargetMachine};
 
 /// One reason a helper may not be inlined into one caller.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -63,6 +70,15 @@ pub enum MismatchKind {
         /// All of them are in the architecture's baseline (reconcilable).
         baseline: bool,
     },
+    /// The helper's CPU implies features the caller lacks, beyond those
+    /// the helper lists (LLVM's judgement: `-march=haswell` helpers in a
+    /// `znver5` crate).
+    TargetCpu {
+        /// The helper's `target-cpu`.
+        helper_cpu: String,
+        /// The caller's `target-cpu`.
+        caller_cpu: String,
+    },
 }
 
 impl fmt::Display for MismatchKind {
@@ -91,6 +107,10 @@ impl fmt::Display for MismatchKind {
                 "target-feature mismatch: the helper needs {} which the crate's target lacks; compile the helper for the crate's CPU",
                 features.join(",")
             ),
+            MismatchKind::TargetCpu { helper_cpu, caller_cpu } => write!(
+                f,
+                "target-cpu mismatch: the helper is built for CPU {helper_cpu}, which has features the caller's CPU {caller_cpu} lacks (LLVM's judgement); compile the helper for the crate's CPU"
+            ),
         }
     }
 }
@@ -116,6 +136,7 @@ impl MismatchKind {
             MismatchKind::HelperNoInline { .. } => false,
             MismatchKind::NullPointerIsValid | MismatchKind::NoBuiltins { .. } => true,
             MismatchKind::TargetFeatures { baseline, .. } => *baseline,
+            MismatchKind::TargetCpu { .. } => false,
         }
     }
 }
@@ -147,6 +168,191 @@ fn features(f: &Function<'_>) -> (BTreeSet<String>, BTreeSet<String>) {
     (on, off)
 }
 
+/// A function's `target-cpu` and `target-features`, as LLVM reads them
+/// (`None`: the attribute is absent and the target machine's default holds).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct TargetAttrs {
+    cpu: Option<String>,
+    features: Option<String>,
+}
+
+impl TargetAttrs {
+    fn of(f: &Function<'_>) -> TargetAttrs {
+        TargetAttrs {
+            cpu: f.string_attribute("target-cpu"),
+            features: f.string_attribute("target-features"),
+        }
+    }
+
+    /// These attributes with `feature` (`+avx2`) enabled on top.
+    fn plus(&self, feature: &str) -> TargetAttrs {
+        let features = match self.features.as_deref() {
+            None | Some("") => feature.to_string(),
+            Some(list) => format!("{list},{feature}"),
+        };
+        TargetAttrs {
+            cpu: self.cpu.clone(),
+            features: Some(features),
+        }
+    }
+
+    /// The attribute group of a probe function, in LLVM IR syntax.
+    fn ir(&self) -> String {
+        let mut out = String::new();
+        for (key, value) in [
+            ("target-cpu", &self.cpu),
+            ("target-features", &self.features),
+        ] {
+            if let Some(value) = value {
+                let _ = write!(out, " \"{key}\"=\"{}\"", ir_escape(value));
+            }
+        }
+        out
+    }
+}
+
+/// `text` as the inside of an LLVM IR string constant.
+fn ir_escape(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte == b'"' || byte == b'\\' || !(0x20..0x7f).contains(&byte) {
+            let _ = write!(out, "\\{byte:02X}");
+        } else {
+            out.push(byte as char);
+        }
+    }
+    out
+}
+
+/// What a probe depends on: the target, the target machine's defaults, the
+/// caller's and the callee's target attributes.
+type ProbeKey = (String, String, String, TargetAttrs, TargetAttrs);
+
+/// Probe results, for the whole process: the wrapper links many codegen
+/// units with the same few attribute pairs.
+fn probe_cache() -> &'static Mutex<HashMap<ProbeKey, bool>> {
+    static CACHE: OnceLock<Mutex<HashMap<ProbeKey, bool>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// The crate's target, and LLVM's answer to "may a function with these
+/// target attributes be inlined into one with those?".
+///
+/// LLVM decides with `TargetTransformInfo::areInlineCompatible`, which
+/// compares the feature bits of the two functions' subtargets: the features
+/// their CPUs imply plus those they list. The C API does not expose it, so
+/// each question is a tiny module, parsed in the crate's context, in which a
+/// function with the caller's attributes calls an empty one with the
+/// callee's; LLVM's inliner runs on it (with a target machine for the
+/// crate's triple), and the call is gone exactly when the attributes are
+/// compatible. Not `alwaysinline`: LLVM's always-inliner does not ask.
+pub struct TargetCheck<'ctx> {
+    ctx: &'ctx Context,
+    triple: String,
+    data_layout: String,
+    /// The architecture part of the triple (`x86_64`).
+    arch: String,
+    /// The target machine's CPU and features: what functions without
+    /// target attributes get.
+    cpu: String,
+    features: String,
+    machine: OnceLock<Option<TargetMachine>>,
+}
+
+impl<'ctx> TargetCheck<'ctx> {
+    /// Checks for `module`'s target (triple and data layout), with `cpu`
+    /// and `features` for functions that name none.
+    pub fn new(ctx: &'ctx Context, module: &Module<'_>, cpu: &str, features: &str) -> Self {
+        let triple = module.triple();
+        TargetCheck {
+            ctx,
+            arch: crate::link::arch_of(&triple).to_string(),
+            triple,
+            data_layout: module.data_layout(),
+            cpu: cpu.to_string(),
+            features: features.to_string(),
+            machine: OnceLock::new(),
+        }
+    }
+
+    /// The architecture (`x86_64`).
+    pub fn arch(&self) -> &str {
+        &self.arch
+    }
+
+    /// Whether LLVM would inline a function with `callee`'s target
+    /// attributes into one with `caller`'s; `None` if it cannot be asked
+    /// (no code generator for the triple).
+    fn inline_compatible(&self, caller: &TargetAttrs, callee: &TargetAttrs) -> Option<bool> {
+        if caller == callee {
+            return Some(true);
+        }
+        let key = (
+            format!("{}\n{}", self.triple, self.data_layout),
+            self.cpu.clone(),
+            self.features.clone(),
+            caller.clone(),
+            callee.clone(),
+        );
+        if let Some(known) = probe_cache().lock().ok()?.get(&key) {
+            return Some(*known);
+        }
+        let answer = self.probe(caller, callee)?;
+        if let Ok(mut cache) = probe_cache().lock() {
+            cache.insert(key, answer);
+        }
+        Some(answer)
+    }
+
+    fn probe(&self, caller: &TargetAttrs, callee: &TargetAttrs) -> Option<bool> {
+        let machine = self
+            .machine
+            .get_or_init(|| {
+                self.ctx
+                    .target_machine(
+                        &self.triple,
+                        &self.cpu,
+                        &self.features,
+                        OptLevel::Default,
+                        RelocModel::Default,
+                        CodeModel::Default,
+                    )
+                    .ok()
+            })
+            .as_ref()?;
+        let ir = format!(
+            "target datalayout = \"{}\"\n\
+             target triple = \"{}\"\n\
+             define void @cinline_probe_callee() #0 {{\n  ret void\n}}\n\
+             define void @cinline_probe_caller() #1 {{\n  call void @cinline_probe_callee()\n  ret void\n}}\n\
+             attributes #0 = {{{} }}\n\
+             attributes #1 = {{{} }}\n",
+            ir_escape(&self.data_layout),
+            ir_escape(&self.triple),
+            callee.ir(),
+            caller.ir(),
+        );
+        let mut module = self.ctx.parse_ir(&ir, "cinline-inline-probe").ok()?;
+        module.run_passes("cgscc(inline)", machine).ok()?;
+        let callee = module.function("cinline_probe_callee")?;
+        Some(callee.call_count() == 0)
+    }
+
+    /// The features of `helper_on` (enabled by the helper) that a function
+    /// with `caller`'s attributes lacks, in LLVM's judgement: those it
+    /// neither lists nor has through its CPU. `None` if LLVM cannot be asked.
+    fn lacking(&self, caller: &TargetAttrs, helper_on: &BTreeSet<String>) -> Option<Vec<String>> {
+        let mut lacking = Vec::new();
+        for feature in helper_on {
+            let plus = format!("+{feature}");
+            if !self.inline_compatible(caller, &caller.plus(&plus))? {
+                lacking.push(feature.clone());
+            }
+        }
+        Some(lacking)
+    }
+}
+
 fn no_builtins(f: &Function<'_>) -> BTreeSet<String> {
     f.string_attributes()
         .into_iter()
@@ -165,7 +371,7 @@ fn null_pointer_is_valid(f: &Function<'_>) -> bool {
 pub fn mismatches(
     helper: &Function<'_>,
     caller: Option<&Function<'_>>,
-    arch: &str,
+    target: &TargetCheck<'_>,
 ) -> Vec<MismatchKind> {
     let mut out = Vec::new();
     if helper.has_enum_attribute("noinline") {
@@ -184,32 +390,75 @@ pub fn mismatches(
     if !extra.is_empty() {
         out.push(MismatchKind::NoBuiltins { attributes: extra });
     }
+    out.extend(feature_mismatch(helper, caller, target));
+    out
+}
+
+/// The target-feature mismatch of `helper` in `caller`, if any. With a
+/// caller, LLVM decides ([`TargetCheck`]); without one, or where LLVM cannot
+/// be asked, the helper's features are compared as text with the caller's
+/// list and the architecture's baseline.
+fn feature_mismatch(
+    helper: &Function<'_>,
+    caller: Option<&Function<'_>>,
+    target: &TargetCheck<'_>,
+) -> Option<MismatchKind> {
     let (helper_on, _) = features(helper);
     let (caller_on, caller_off) = caller.map(features).unwrap_or_default();
-    let baseline = baseline_features(arch);
-    let missing: Vec<&String> = helper_on
+    let baseline = baseline_features(target.arch());
+    let in_baseline = |missing: &[String]| {
+        missing
+            .iter()
+            .all(|f| baseline.contains(&f.as_str()) && !caller_off.contains(f))
+    };
+    let mismatch = |missing: Vec<String>| {
+        let baseline = in_baseline(&missing);
+        MismatchKind::TargetFeatures {
+            features: missing.iter().map(|f| format!("+{f}")).collect(),
+            baseline,
+        }
+    };
+    if let Some(caller) = caller {
+        let (caller_attrs, helper_attrs) = (TargetAttrs::of(caller), TargetAttrs::of(helper));
+        match target.inline_compatible(&caller_attrs, &helper_attrs) {
+            Some(true) => return None,
+            Some(false) => {
+                let candidates: BTreeSet<String> =
+                    helper_on.difference(&caller_on).cloned().collect();
+                let missing = target
+                    .lacking(&caller_attrs, &candidates)
+                    .unwrap_or_else(|| candidates.iter().cloned().collect());
+                if missing.is_empty() {
+                    // Every feature the helper lists, the caller has: what
+                    // it lacks comes with the helper's CPU.
+                    return Some(MismatchKind::TargetCpu {
+                        helper_cpu: helper_attrs.cpu.unwrap_or_default(),
+                        caller_cpu: caller_attrs.cpu.unwrap_or_default(),
+                    });
+                }
+                return Some(mismatch(missing));
+            }
+            None => {}
+        }
+    }
+    let missing: Vec<String> = helper_on
         .iter()
         .filter(|f| {
             !caller_on.contains(*f) && (caller.is_some() || !baseline.contains(&f.as_str()))
         })
+        .cloned()
         .collect();
-    if !missing.is_empty() {
-        let same_cpu = caller.is_some_and(|c| {
-            c.string_attribute("target-cpu") == helper.string_attribute("target-cpu")
-        });
-        let in_baseline = missing
-            .iter()
-            .all(|f| baseline.contains(&f.as_str()) && !caller_off.contains(*f));
-        // With the same CPU and only baseline features, LLVM's own check
-        // (feature bits of CPU + features) passes: no mismatch to report.
-        if !(same_cpu && in_baseline) {
-            out.push(MismatchKind::TargetFeatures {
-                features: missing.iter().map(|f| format!("+{f}")).collect(),
-                baseline: in_baseline,
-            });
-        }
+    if missing.is_empty() {
+        return None;
     }
-    out
+    let same_cpu = caller
+        .is_some_and(|c| c.string_attribute("target-cpu") == helper.string_attribute("target-cpu"));
+    // With the same CPU and only baseline features, LLVM's own check
+    // (feature bits of CPU + features) passes: no mismatch to report.
+    if same_cpu && in_baseline(&missing) {
+        return None;
+    }
+    Some(mismatch(missing))
 }
 
 /// What [`check`] found and did.
@@ -230,7 +479,12 @@ pub struct Checked {
 /// kernel's `__always_inline`), if it had it: LLVM's always-inliner ignores
 /// attribute compatibility, and would inline it anyway while dropping what
 /// the attribute stands for (`no-builtins`, target features).
-pub fn check(krate: &Module<'_>, helpers: &[&Module<'_>], arch: &str, reconcile: bool) -> Checked {
+pub fn check(
+    target: &TargetCheck<'_>,
+    krate: &Module<'_>,
+    helpers: &[&Module<'_>],
+    reconcile: bool,
+) -> Checked {
     let declared: HashMap<String, Function<'_>> = krate
         .functions()
         .into_iter()
@@ -249,7 +503,7 @@ pub fn check(krate: &Module<'_>, helpers: &[&Module<'_>], arch: &str, reconcile:
         let callers = declaration.callers();
         let mut pending_features = false;
         for caller in &callers {
-            for kind in mismatches(&helper, Some(caller), arch) {
+            for kind in mismatches(&helper, Some(caller), target) {
                 let reconciled = reconcile && kind.reconcilable();
                 if reconciled {
                     match &kind {
@@ -262,7 +516,7 @@ pub fn check(krate: &Module<'_>, helpers: &[&Module<'_>], arch: &str, reconcile:
                             }
                         }
                         MismatchKind::TargetFeatures { .. } => pending_features = true,
-                        MismatchKind::HelperNoInline { .. } => {}
+                        MismatchKind::HelperNoInline { .. } | MismatchKind::TargetCpu { .. } => {}
                     }
                 }
                 out.push(Mismatch {
@@ -312,4 +566,25 @@ fn adopt_smallest_target(helper: &Function<'_>, callers: &[Function<'_>]) -> boo
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_attributes_are_valid_ir_strings() {
+        assert_eq!(ir_escape("+avx2,-sse4.1"), "+avx2,-sse4.1");
+        assert_eq!(ir_escape("a\"b\\c\n"), "a\\22b\\5Cc\\0A");
+        let attrs = TargetAttrs {
+            cpu: Some("haswell".into()),
+            features: None,
+        };
+        assert_eq!(attrs.ir(), " \"target-cpu\"=\"haswell\"");
+        assert_eq!(
+            attrs.plus("+avx").features.as_deref(),
+            Some("+avx"),
+            "no leading comma"
+        );
+    }
 }

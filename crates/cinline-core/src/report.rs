@@ -1,18 +1,25 @@
 //! `cinline report`: which helper calls are left in native objects, and why.
 //!
 //! A call that was inlined leaves nothing behind. A call that was not leaves
-//! a relocation against the helper's symbol: undefined if the helper was
-//! never linked into the crate (an out-of-line build), or a local copy of
-//! the helper kept in the object (linked, but not inlined everywhere).
+//! a relocation against the helper's symbol: undefined if the call goes to
+//! the helper's out-of-line definition (in the helpers' object or native
+//! library; every call in an out-of-line build), or a local copy of the
+//! helper kept in the object. Each relocation is a call (a call or jump
+//! instruction refers to it) or an address use (a function pointer to the
+//! helper is taken): calls through such a pointer go to the out-of-line
+//! definition, whatever was inlined.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget, SymbolIndex};
+use object::elf;
+use object::{
+    Architecture, Object, ObjectSection, ObjectSymbol, Relocation, RelocationEncoding,
+    RelocationFlags, RelocationKind, RelocationTarget, SymbolIndex,
+};
 
 use crate::bitcode::BitcodeFile;
-use crate::inline_attrs::mismatches;
-use crate::link::arch_of;
+use crate::inline_attrs::{mismatches, TargetCheck};
 use crate::link::prepare::parse;
 use crate::toolchain::{load_libllvm, Rustc};
 use crate::Error;
@@ -22,8 +29,13 @@ use crate::Error;
 pub struct Residual {
     /// The helper symbol.
     pub helper: String,
-    /// Relocations that refer to it (calls or address uses).
+    /// Relocations that refer to it: `calls + address_uses`.
     pub references: usize,
+    /// Relocations of call or jump instructions: calls left.
+    pub calls: usize,
+    /// Other relocations: the helper's address is taken (a function
+    /// pointer, or data pointing at it).
+    pub address_uses: usize,
     /// Whether the object keeps its own copy of the helper.
     pub defined_here: bool,
     /// Why it was not inlined, as far as can be told.
@@ -39,20 +51,112 @@ pub struct ObjectReport {
     pub residuals: Vec<Residual>,
 }
 
-/// Counts the references to `helpers` in an object file's bytes: for each
-/// helper referenced or defined, (references, defined here). An ELF
-/// relocation may name the section of a local function instead of the
-/// function itself; both count.
-pub fn scan_object(
+/// What an object holds of one helper.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct References {
+    /// Relocations of call or jump instructions.
+    pub calls: usize,
+    /// Relocations that take the helper's address (stored in data, `lea`).
+    pub address_uses: usize,
+    /// Loads of the helper's address from the GOT into a register: for a
+    /// call through the register (rustc's default `-Z plt=no` hoists them
+    /// out of loops) or for a function pointer; the code alone does not
+    /// tell which.
+    pub got_loads: usize,
+    /// The object defines the helper (a local copy).
+    pub defined_here: bool,
+}
+
+impl References {
+    /// Every relocation to the helper.
+    pub fn total(&self) -> usize {
+        self.calls + self.address_uses + self.got_loads
+    }
+}
+
+/// What a relocation to a helper is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RelocationUse {
+    Call,
+    Address,
+    GotLoad,
+}
+
+/// What `relocation`, at `offset` in a code section holding `data`, is for:
+/// a call or jump instruction, a GOT load (see [`References::got_loads`]),
+/// or an address taken. Told by the relocation type where the architecture
+/// has call relocations (`R_X86_64_PLT32`, `R_AARCH64_CALL26`,
+/// `R_RISCV_CALL_PLT`...); on x86 by the instruction bytes before it too,
+/// since calls may also be PC-relative `call`/`jmp` (`e8`, `e9`: non-PIC
+/// code) or go through the GOT (`call *sym@GOTPCREL(%rip)`, `ff 15`/`ff 25`).
+fn classify(
+    arch: Architecture,
+    relocation: &Relocation,
+    offset: u64,
+    data: &[u8],
+) -> RelocationUse {
+    if matches!(
+        relocation.encoding(),
+        RelocationEncoding::X86Branch | RelocationEncoding::AArch64Call
+    ) || relocation.kind() == RelocationKind::PltRelative
+    {
+        return RelocationUse::Call;
+    }
+    let before = |back: u64| {
+        offset
+            .checked_sub(back)
+            .and_then(|at| data.get(usize::try_from(at).ok()?).copied())
+    };
+    let r_type = match relocation.flags() {
+        RelocationFlags::Elf { r_type } => Some(r_type),
+        _ => None,
+    };
+    let got = relocation.kind() == RelocationKind::GotRelative
+        || matches!(
+            r_type,
+            Some(
+                elf::R_X86_64_GOTPCREL
+                    | elf::R_X86_64_GOTPCRELX
+                    | elf::R_X86_64_REX_GOTPCRELX
+                    | elf::R_AARCH64_ADR_GOT_PAGE
+                    | elf::R_AARCH64_LD64_GOT_LO12_NC
+            )
+        );
+    let call = match arch {
+        Architecture::X86_64 | Architecture::X86_64_X32 | Architecture::I386 => {
+            matches!(before(1), Some(0xe8 | 0xe9)) && !got
+                || (before(2) == Some(0xff) && matches!(before(1), Some(0x15 | 0x25)))
+        }
+        _ => matches!(
+            r_type,
+            Some(
+                elf::R_AARCH64_JUMP26
+                    | elf::R_AARCH64_CALL26
+                    | elf::R_RISCV_CALL
+                    | elf::R_RISCV_CALL_PLT
+            )
+        ),
+    };
+    match (call, got) {
+        (true, _) => RelocationUse::Call,
+        (false, true) => RelocationUse::GotLoad,
+        (false, false) => RelocationUse::Address,
+    }
+}
+
+/// The references to `helpers` in an object file's bytes, for each helper
+/// referenced or defined. An ELF relocation may name the section of a local
+/// function instead of the function itself; both count.
+pub fn scan_references(
     path: &Path,
     data: &[u8],
     helpers: &BTreeSet<String>,
-) -> crate::Result<BTreeMap<String, (usize, bool)>> {
+) -> crate::Result<BTreeMap<String, References>> {
     let file = object::File::parse(data)
         .map_err(|e| Error::Usage(format!("{}: not an object file: {e}", path.display())))?;
     let mut by_symbol: HashMap<SymbolIndex, String> = HashMap::new();
     let mut by_section = HashMap::new();
-    let mut found: BTreeMap<String, (usize, bool)> = BTreeMap::new();
+    let mut found: BTreeMap<String, References> = BTreeMap::new();
     for symbol in file.symbols() {
         let Ok(name) = symbol.name() else { continue };
         if !helpers.contains(name) {
@@ -65,11 +169,14 @@ pub fn scan_object(
                 by_section.insert(section, name.to_string());
             }
         }
-        let entry = found.entry(name.to_string()).or_default();
-        entry.1 |= defined;
+        found.entry(name.to_string()).or_default().defined_here |= defined;
     }
     for section in file.sections() {
-        for (_, relocation) in section.relocations() {
+        // Only code holds call instructions; a relocation in data is an
+        // address stored there.
+        let code = section.kind() == object::SectionKind::Text;
+        let bytes = section.data().unwrap_or_default();
+        for (offset, relocation) in section.relocations() {
             let RelocationTarget::Symbol(index) = relocation.target() else {
                 continue;
             };
@@ -84,11 +191,49 @@ pub fn scan_object(
                 .flatten()
             });
             if let Some(name) = name {
-                found.entry(name).or_default().0 += 1;
+                let entry = found.entry(name).or_default();
+                let used = if code {
+                    classify(file.architecture(), &relocation, offset, bytes)
+                } else {
+                    RelocationUse::Address
+                };
+                match used {
+                    RelocationUse::Call => entry.calls += 1,
+                    RelocationUse::Address => entry.address_uses += 1,
+                    RelocationUse::GotLoad => entry.got_loads += 1,
+                }
             }
         }
     }
     Ok(found)
+}
+
+/// Counts the references to `helpers` in an object file's bytes: for each
+/// helper referenced or defined, (references, defined here). See
+/// [`scan_references`], which also tells calls from address uses.
+pub fn scan_object(
+    path: &Path,
+    data: &[u8],
+    helpers: &BTreeSet<String>,
+) -> crate::Result<BTreeMap<String, (usize, bool)>> {
+    Ok(scan_references(path, data, helpers)?
+        .into_iter()
+        .map(|(name, refs)| (name, (refs.total(), refs.defined_here)))
+        .collect())
+}
+
+/// The reason given for relocations that take a helper's address.
+pub const ADDRESS_TAKEN: &str = "its address is taken (a function pointer to the helper): \
+     calls through the pointer go to the helper's out-of-line definition";
+
+/// What a helper's attributes say about calls to it not being inlined.
+enum Attributes {
+    /// The helper's definition or the target is not known.
+    Unknown,
+    /// The mismatches found, as text.
+    Mismatches(Vec<String>),
+    /// No mismatch; the helper's size in IR instructions.
+    NoneFound { instructions: usize },
 }
 
 /// Reports the helper references left in each object. Helper names are the
@@ -113,25 +258,19 @@ pub fn report(
         .iter()
         .flat_map(|m| m.defined_symbols())
         .collect();
-    let arch = crate_module
+    let target = crate_module
         .as_ref()
         .or(helper_modules.first())
-        .map(|m| arch_of(&m.triple()).to_string())
-        .unwrap_or_default();
-    let reasons_for = |helper: &str, defined_here: bool| -> Vec<String> {
-        let mut reasons = Vec::new();
-        if !defined_here {
-            reasons.push(
-                "the helper is not in this object: it was not linked in with `cinline link`"
-                    .to_string(),
-            );
-        }
-        let Some(def) = helper_modules
+        .map(|m| TargetCheck::new(&ctx, m, "", ""));
+    // The attribute reasons `helper` may not inline: compared with its real
+    // callers with `--crate`, else facts about the helper alone.
+    let attribute_reasons = |helper: &str| -> Attributes {
+        let def = helper_modules
             .iter()
             .find_map(|m| m.function(helper))
-            .filter(|f| !f.is_declaration())
-        else {
-            return reasons;
+            .filter(|f| !f.is_declaration());
+        let (Some(def), Some(target)) = (def, target.as_ref()) else {
+            return Attributes::Unknown;
         };
         let callers = crate_module
             .as_ref()
@@ -139,7 +278,7 @@ pub fn report(
             .map(|decl| decl.callers())
             .unwrap_or_default();
         let mut kinds: Vec<String> = if callers.is_empty() {
-            mismatches(&def, None, &arch)
+            mismatches(&def, None, target)
                 .iter()
                 .map(ToString::to_string)
                 .collect()
@@ -147,33 +286,78 @@ pub fn report(
             callers
                 .iter()
                 .flat_map(|c| {
-                    mismatches(&def, Some(c), &arch)
+                    mismatches(&def, Some(c), target)
                         .into_iter()
                         .map(move |k| format!("in {}: {k}", c.name()))
                 })
                 .collect()
         };
         kinds.dedup();
-        if kinds.is_empty() && defined_here {
-            kinds.push(format!(
-                "no attribute mismatch found; LLVM's inliner declined it ({} IR instructions)",
-                def.instruction_count()
-            ));
+        if kinds.is_empty() {
+            Attributes::NoneFound {
+                instructions: def.instruction_count(),
+            }
+        } else {
+            Attributes::Mismatches(kinds)
         }
-        reasons.extend(kinds);
+    };
+    // Whether the crate's code takes the helper's address (with `--crate`).
+    let address_taken_in_ir = |helper: &str| -> Option<bool> {
+        let krate = crate_module.as_ref()?;
+        Some(krate.function(helper).is_some_and(|f| f.address_taken()))
+    };
+    // GOT loads are calls through a register unless the crate's IR takes
+    // the helper's address; without the IR, counted as calls.
+    let resolve_got = |helper: &str, refs: References| -> References {
+        let mut refs = refs;
+        if address_taken_in_ir(helper) == Some(true) {
+            refs.address_uses += refs.got_loads;
+        } else {
+            refs.calls += refs.got_loads;
+        }
+        refs.got_loads = 0;
+        refs
+    };
+    let reasons_for = |helper: &str, refs: &References| -> Vec<String> {
+        let mut reasons = Vec::new();
+        // A local copy with no relocation at all still stands for calls
+        // not inlined (its callers are gone only if nothing refers to it).
+        if refs.calls > 0 || (refs.defined_here && refs.address_uses == 0) {
+            match attribute_reasons(helper) {
+                Attributes::Mismatches(kinds) => reasons.extend(kinds),
+                Attributes::NoneFound { instructions } if refs.defined_here => {
+                    reasons.push(format!(
+                        "no attribute mismatch found; LLVM's inliner declined it \
+                         ({instructions} IR instructions)"
+                    ))
+                }
+                Attributes::NoneFound { .. } | Attributes::Unknown => reasons.push(
+                    "reason unknown: no attribute of the helper or of its callers blocks \
+                     inlining (in a plain rustc object every call is left: the helper was \
+                     not linked in with `cinline link`)"
+                        .to_string(),
+                ),
+            }
+        }
+        if refs.address_uses > 0 {
+            reasons.push(ADDRESS_TAKEN.to_string());
+        }
         reasons
     };
     objects
         .iter()
         .map(|object| {
             let data = std::fs::read(object).map_err(Error::read(object))?;
-            let residuals = scan_object(object, &data, &names)?
+            let residuals = scan_references(object, &data, &names)?
                 .into_iter()
-                .map(|(helper, (references, defined_here))| Residual {
-                    reasons: reasons_for(&helper, defined_here),
+                .map(|(helper, refs)| (resolve_got(&helper, refs), helper))
+                .map(|(refs, helper)| Residual {
+                    reasons: reasons_for(&helper, &refs),
                     helper,
-                    references,
-                    defined_here,
+                    references: refs.total(),
+                    calls: refs.calls,
+                    address_uses: refs.address_uses,
+                    defined_here: refs.defined_here,
                 })
                 .collect();
             Ok(ObjectReport {

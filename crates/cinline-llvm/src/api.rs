@@ -177,4 +177,9 @@ api! {
     LLVMRunPassesOnFunction: fn(ValueRef, *const c_char, TargetMachineRef, PassBuilderOptionsRef) -> ErrorRef;
     LLVMGetErrorMessage: fn(ErrorRef) -> *mut c_char;
     LLVMDisposeErrorMessage: fn(*mut c_char);
+    // ABI and target-cpu checks (issue #10): inline-compatibility probes
+    // parsed from text, and `-C target-cpu=native`.
+    LLVMParseIRInContext: fn(ContextRef, MemoryBufferRef, *mut ModuleRef, *mut *mut c_char) -> Bool;
+    LLVMGetHostCPUName: fn() -> *mut c_char;
+    LLVMGetHostCPUFeatures: fn() -> *mut c_char;
 }

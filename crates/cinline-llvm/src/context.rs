@@ -6,7 +6,8 @@ use std::ptr::{self, NonNull};
 
 use crate::api::{self, Api};
 use crate::module::Module;
-use crate::LlvmError;
+use crate::target::{CodeModel, OptLevel, RelocModel, TargetMachine};
+use crate::{take_message, LlvmError};
 
 /// An LLVM context. Modules parsed in it borrow it.
 ///
@@ -88,6 +89,71 @@ impl Context {
                 Some(module) if failed == 0 => Ok(Module::from_raw(self, module)),
                 _ => Err(self.error("cannot parse bitcode")),
             }
+        }
+    }
+
+    /// Parses textual LLVM IR into a module. `name` is used in LLVM's
+    /// messages. Meant for small modules cinline writes itself (probes).
+    pub fn parse_ir(&self, text: &str, name: &str) -> Result<Module<'_>, LlvmError> {
+        let api = self.api;
+        let c_text =
+            CString::new(text).map_err(|_| LlvmError(format!("{name}: IR contains NUL")))?;
+        let c_name = CString::new(name).unwrap_or_default();
+        self.take_diagnostics();
+        let bytes = c_text.as_bytes();
+        // SAFETY: the buffer borrows `c_text`, NUL-terminated as LLVM's IR
+        // lexer requires, which outlives the call; `LLVMParseIRInContext`
+        // takes ownership of the buffer (only the buffer object, not the
+        // bytes) and disposes of it; the message is ours to free.
+        unsafe {
+            let buffer = (api.LLVMCreateMemoryBufferWithMemoryRange)(
+                bytes.as_ptr() as *const c_char,
+                bytes.len(),
+                c_name.as_ptr(),
+                1,
+            );
+            let mut module = ptr::null_mut();
+            let mut message = ptr::null_mut();
+            let failed =
+                (api.LLVMParseIRInContext)(self.raw.as_ptr(), buffer, &mut module, &mut message);
+            let text = take_message(api, message);
+            match NonNull::new(module) {
+                Some(module) if failed == 0 => Ok(Module::from_raw(self, module)),
+                Some(module) => {
+                    drop(Module::from_raw(self, module));
+                    Err(LlvmError(text))
+                }
+                None if text.is_empty() => Err(self.error("cannot parse IR")),
+                None => Err(LlvmError(text)),
+            }
+        }
+    }
+
+    /// A target machine for `triple`; see [`crate::Llvm::target_machine`].
+    pub fn target_machine(
+        &self,
+        triple: &str,
+        cpu: &str,
+        features: &str,
+        opt: OptLevel,
+        reloc: RelocModel,
+        code_model: CodeModel,
+    ) -> Result<TargetMachine, LlvmError> {
+        TargetMachine::new(self.api, triple, cpu, features, opt, reloc, code_model)
+    }
+
+    /// The host's CPU name and features as the loaded LLVM detects them
+    /// (what `-C target-cpu=native` stands for): `("znver5",
+    /// "+avx,+sse4.2,...")`. `None` before a libLLVM is loaded.
+    pub fn host_cpu() -> Option<(String, String)> {
+        let api = &crate::LOADED.get()?.api;
+        // SAFETY: both return strings LLVM allocated for us, freed by
+        // `take_message`.
+        unsafe {
+            Some((
+                take_message(api, (api.LLVMGetHostCPUName)()),
+                take_message(api, (api.LLVMGetHostCPUFeatures)()),
+            ))
         }
     }
 

@@ -630,3 +630,31 @@ unsafe fn has_relocations(api: &'static Api, c: api::ValueRef) -> bool {
             .any(|i| has_relocations(api, (api.LLVMGetOperand)(c, i)))
     }
 }
+
+// ---------------------------------------------------------------------------
+// Address-taken check (issue #10, `cinline report`): kept apart from the
+// rest of `Function` so that merges stay easy.
+impl Function<'_> {
+    /// Whether the function is used other than as the callee of a `call`,
+    /// `invoke` or `callbr`: its address is taken (stored, passed, returned,
+    /// compared), so calls may reach it through a pointer.
+    pub fn address_taken(&self) -> bool {
+        let api = self.api();
+        // SAFETY: walking the use list of a live function without changing
+        // the IR, as in `for_each_call`.
+        unsafe {
+            let mut u = (api.LLVMGetFirstUse)(self.raw.as_ptr());
+            while !u.is_null() {
+                let user = (api.LLVMGetUser)(u);
+                let is_call = !(api.LLVMIsACallInst)(user).is_null()
+                    || !(api.LLVMIsAInvokeInst)(user).is_null()
+                    || !(api.LLVMIsACallBrInst)(user).is_null();
+                if !is_call || (api.LLVMGetCalledValue)(user) != self.raw.as_ptr() {
+                    return true;
+                }
+                u = (api.LLVMGetNextUse)(u);
+            }
+        }
+        false
+    }
+}

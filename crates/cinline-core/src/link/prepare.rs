@@ -7,8 +7,11 @@ use cinline_llvm::{CodeModel, Context, Module, OptLevel, RelocModel, Version};
 
 use super::{Codegen, LinkOptions};
 use crate::bitcode::BitcodeFile;
-use crate::inline_attrs::{self, Mismatch};
+use crate::inline_attrs::{self, Mismatch, TargetCheck};
 use crate::Error;
+
+pub mod abi;
+pub mod target_names;
 
 /// The crate and helper modules, checked, ready to link.
 pub struct Prepared<'ctx> {
@@ -55,8 +58,8 @@ pub(crate) fn parse<'ctx>(ctx: &'ctx Context, file: &BitcodeFile) -> crate::Resu
 }
 
 /// Reads and parses the crate and helpers in `ctx`, refusing bitcode newer
-/// than `engine`, helpers for another architecture, and symbols defined
-/// twice; then checks (and with `opts.reconcile` resolves) the attributes
+/// than `engine`, helpers whose target's ABI differs from the crate's
+/// ([`abi::abi_difference`]), and symbols defined twice; then checks (and with `opts.reconcile` resolves) the attributes
 /// that would block inlining.
 pub fn prepare<'ctx>(
     ctx: &'ctx Context,
@@ -65,6 +68,7 @@ pub fn prepare<'ctx>(
 ) -> crate::Result<Prepared<'ctx>> {
     let krate = parse(ctx, &BitcodeFile::read_for(&opts.krate, engine)?)?;
     let crate_triple = krate.triple();
+    let crate_layout = krate.data_layout();
     let mut owners: BTreeMap<String, PathBuf> = krate
         .defined_symbols()
         .into_iter()
@@ -85,20 +89,37 @@ pub fn prepare<'ctx>(
     for path in helper_paths {
         let module = parse(ctx, &BitcodeFile::read_for(path, engine)?)?;
         let triple = module.triple();
-        if arch_of(&triple) != arch_of(&crate_triple) {
-            return Err(Error::ArchMismatch {
+        let found = abi::Target {
+            triple: &triple,
+            data_layout: &module.data_layout(),
+        };
+        let expected = abi::Target {
+            triple: &crate_triple,
+            data_layout: &crate_layout,
+        };
+        if let Some(differs) = abi::abi_difference(expected, found) {
+            return Err(Error::AbiMismatch {
                 helper: path.clone(),
                 krate: opts.krate.clone(),
                 found: triple,
                 expected: crate_triple,
+                differs: differs.to_string(),
             });
         }
         for symbol in module.defined_symbols() {
             if let Some(other) = owners.get(&symbol) {
-                return Err(Error::DuplicateSymbol {
-                    helper: path.clone(),
-                    other: other.clone(),
-                    symbol,
+                return Err(if *other == opts.krate {
+                    Error::DuplicateSymbol {
+                        helper: path.clone(),
+                        krate: other.clone(),
+                        symbol,
+                    }
+                } else {
+                    Error::DuplicateHelperSymbol {
+                        first: other.clone(),
+                        second: path.clone(),
+                        symbol,
+                    }
                 });
             }
             owners.insert(symbol.clone(), path.clone());
@@ -123,7 +144,9 @@ pub fn prepare<'ctx>(
         .map(|c| c.name())
         .collect();
     let modules: Vec<&Module<'_>> = helpers.iter().map(|(_, m)| m).collect();
-    let checked = inline_attrs::check(&krate, &modules, arch_of(&crate_triple), opts.reconcile);
+    let defaults = resolve(&opts.codegen, Some(&krate))?;
+    let target = TargetCheck::new(ctx, &krate, &defaults.cpu, &defaults.features);
+    let checked = inline_attrs::check(&target, &krate, &modules, opts.reconcile);
     Ok(Prepared {
         krate,
         helpers,
@@ -143,6 +166,15 @@ pub(crate) struct Resolved {
     pub size: Option<char>,
     pub cpu: String,
     pub features: String,
+    /// What the options alone ask for (`--target-cpu`, `--target-feature`),
+    /// with `native` resolved and rustc's feature names turned into LLVM's:
+    /// what an external tool must be told, the merged module's functions
+    /// carrying the crate's own CPU and features.
+    #[allow(dead_code)]
+    pub option_cpu: Option<String>,
+    /// See `option_cpu`.
+    #[allow(dead_code)]
+    pub option_features: String,
     pub reloc: RelocModel,
     pub code_model: CodeModel,
 }
@@ -162,16 +194,25 @@ pub(crate) fn resolve(codegen: &Codegen, krate: Option<&Module<'_>>) -> crate::R
         .as_deref()
         .and_then(|o| o.chars().next())
         .filter(|c| matches!(c, 's' | 'z'));
+    target_names::check(codegen, &krate.map(Module::triple).unwrap_or_default())?;
     let first_defined = krate.and_then(|m| m.functions().into_iter().find(|f| !f.is_declaration()));
     let attr = |key: &str| first_defined.as_ref().and_then(|f| f.string_attribute(key));
-    let cpu = codegen
-        .target_cpu
-        .clone()
-        .or_else(|| attr("target-cpu"))
-        .unwrap_or_default();
+    // `native` is rustc's and clang's word, not LLVM's: the host's CPU and
+    // features, as rustc resolves it.
+    let (cpu, native_features) = match codegen.target_cpu.as_deref() {
+        Some("native") => Context::host_cpu().unwrap_or(("native".into(), String::new())),
+        Some(cpu) => (cpu.to_string(), String::new()),
+        None => (attr("target-cpu").unwrap_or_default(), String::new()),
+    };
+    let option_cpu = codegen.target_cpu.as_ref().map(|_| cpu.clone());
+    let option_features = [native_features, target_names::llvm_features(codegen)]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(",");
     let features = [
         attr("target-features").unwrap_or_default(),
-        codegen.feature_string(),
+        option_features.clone(),
     ]
     .into_iter()
     .filter(|s| !s.is_empty())
@@ -215,6 +256,8 @@ pub(crate) fn resolve(codegen: &Codegen, krate: Option<&Module<'_>>) -> crate::R
         size,
         cpu,
         features,
+        option_cpu,
+        option_features,
         reloc,
         code_model,
     })

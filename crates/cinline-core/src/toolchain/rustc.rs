@@ -75,9 +75,11 @@ impl Rustc {
             .ok_or_else(|| {
                 Error::Usage(format!("{}: `-vV` names no LLVM version", path.display()))
             })?;
+        let host = field("host:").unwrap_or_default();
+        let _ = IN_USE.set((path.clone(), host.clone()));
         Ok(Rustc {
             release: text.lines().next().unwrap_or_default().to_string(),
-            host: field("host:").unwrap_or_default(),
+            host,
             llvm,
             path,
             version_text: text,
@@ -159,6 +161,19 @@ impl Rustc {
         Ok(rustc)
     }
 
+    /// The path and host target of the rustc this process works for (the
+    /// first one described), once one has been.
+    pub(crate) fn in_use() -> Option<&'static (PathBuf, String)> {
+        IN_USE.get()
+    }
+
+    /// `rustc --print WHAT --target TARGET` (`target-cpus`,
+    /// `target-features`) with the rustc at `path`, or `None` if it does not
+    /// know the target.
+    pub(crate) fn print_for_target(path: &Path, what: &str, target: &str) -> Option<String> {
+        run(Command::new(path).args(["--print", what, "--target", target])).ok()
+    }
+
     /// Asks rustc what it emits for `target` (default: the host) by
     /// compiling an empty `#![no_std]` crate to LLVM IR and reading its
     /// `target triple` and `target datalayout` lines. Nothing is guessed:
@@ -199,6 +214,11 @@ impl Rustc {
         })
     }
 }
+
+/// The rustc this process works for, and its host target: the first one
+/// described (the CLI's, or the one cargo runs). Checks deep in the pipeline
+/// that need to ask rustc (`--print target-cpus`) use it.
+static IN_USE: OnceLock<(PathBuf, String)> = OnceLock::new();
 
 /// Size and modification time of the executable at `path`, or `None` for
 /// a rustup proxy or an unreadable file.
