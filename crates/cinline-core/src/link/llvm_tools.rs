@@ -42,13 +42,13 @@ fn clang_flags(resolved: &Resolved, opts: &LinkOptions) -> Vec<String> {
         flags.extend(["-ffunction-sections", "-fdata-sections"].map(String::from));
     }
     // As a cc1 option: rustc's CPU names are LLVM's, and the clang driver's
-    // `-march` does not accept all of them (`generic`).
-    if let Some(cpu) = &opts.codegen.target_cpu {
+    // `-march` does not accept all of them (`generic`). Resolved: `native`
+    // is the host's CPU, rustc's feature names are LLVM's.
+    if let Some(cpu) = &resolved.option_cpu {
         flags.extend(["-Xclang", "-target-cpu", "-Xclang", cpu].map(String::from));
     }
-    for feature in opts
-        .codegen
-        .feature_string()
+    for feature in resolved
+        .option_features
         .split(',')
         .filter(|f| !f.is_empty())
     {

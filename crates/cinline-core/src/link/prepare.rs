@@ -170,10 +170,8 @@ pub(crate) struct Resolved {
     /// with `native` resolved and rustc's feature names turned into LLVM's:
     /// what an external tool must be told, the merged module's functions
     /// carrying the crate's own CPU and features.
-    #[allow(dead_code)]
     pub option_cpu: Option<String>,
     /// See `option_cpu`.
-    #[allow(dead_code)]
     pub option_features: String,
     pub reloc: RelocModel,
     pub code_model: CodeModel,
