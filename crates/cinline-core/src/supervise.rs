@@ -1,0 +1,336 @@
+//! Crash containment: the work that touches LLVM runs in a child process.
+//!
+//! LLVM reports some errors by aborting the process (`LLVM ERROR: out of
+//! memory` on damaged bitcode, `report_fatal_error`, assertions). No handler
+//! can make such an abort survivable inside the process, so the executable
+//! re-runs itself as a *worker* ([`supervise`]) for the commands that load
+//! LLVM, and the parent (which never loads LLVM) decides what a worker that
+//! died by a signal means: an error naming the file for the CLI, a fallback
+//! for the cargo wrappers.
+//!
+//! The worker runs in its own process group with a private scratch
+//! directory as `TMPDIR`. On SIGINT, SIGTERM or SIGHUP the parent forwards
+//! the signal to the group (the worker and every tool it started: rustc,
+//! llvm-link, clang, the linker), waits for the worker, removes the scratch
+//! directory and the temporary files the worker had created beside its
+//! outputs, and exits with 128 + the signal number.
+//!
+//! The worker tells the parent which file it is working on ([`stage`]) and
+//! which temporary files it created ([`note_temp`]) through small files in
+//! the scratch directory, so that nothing is mixed into its output.
+
+use std::ffi::{OsStr, OsString};
+use std::io::{Read, Write};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+
+use crate::cargo::env_keys;
+
+/// The scratch directory, in a worker (read once from the environment).
+static WORKER_DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+
+/// The file in the scratch directory naming the file being processed.
+const STAGE_FILE: &str = "stage";
+/// The file in the scratch directory listing temporary files beside outputs.
+const TEMPS_FILE: &str = "temps";
+
+/// Whether this process is a worker. Must be called first thing in `main`,
+/// while the process has one thread: it takes the private variable out of
+/// the environment so that tools the worker runs (rustc, which runs this
+/// executable again as its linker) are supervised in turn.
+pub fn enter_worker() -> bool {
+    let dir = WORKER_DIR.get_or_init(|| {
+        let dir = crate::getenv(env_keys::WORKER).map(PathBuf::from);
+        if dir.is_some() {
+            std::env::remove_var(env_keys::WORKER);
+            // A worker whose supervisor is killed outright must not go on.
+            let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+        }
+        dir
+    });
+    dir.is_some()
+}
+
+fn worker_dir() -> Option<&'static Path> {
+    WORKER_DIR.get().and_then(|d| d.as_deref())
+}
+
+/// In a worker: `path` is the file now being handed to LLVM. Named by the
+/// parent if the worker dies.
+pub(crate) fn stage(path: &Path) {
+    if let Some(dir) = worker_dir() {
+        let _ = std::fs::write(dir.join(STAGE_FILE), path.as_os_str().as_bytes());
+    }
+}
+
+/// In a worker: `path` is a temporary file created beside an output, to be
+/// removed by the parent if the worker is killed before it is renamed.
+pub(crate) fn note_temp(path: &Path) {
+    if let Some(dir) = worker_dir() {
+        let line = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(TEMPS_FILE))
+        {
+            let mut bytes = line.into_os_string().into_vec();
+            bytes.push(b'\n');
+            let _ = f.write_all(&bytes);
+        }
+    }
+}
+
+/// How the worker's standard streams reach ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Streams {
+    /// The CLI: stdout as is, stderr forwarded line by line (LLVM's
+    /// `LLVM ERROR:` lines are held back and folded into the crash error).
+    Live,
+    /// The cargo wrappers: both kept until the worker ends, and dropped if
+    /// it died (the fallback then prints what the tool it reruns prints,
+    /// once; stdout carries rustc's messages to cargo).
+    Buffered,
+}
+
+/// How the worker ended, when it did not exit by itself.
+#[derive(Debug)]
+pub struct Crash {
+    /// The signal that ended it (`SIGABRT`).
+    pub signal: String,
+    /// The file it was working on, if it said.
+    pub file: Option<PathBuf>,
+    /// LLVM's last message on stderr (`LLVM ERROR: out of memory`), if any.
+    pub message: Option<String>,
+}
+
+impl std::fmt::Display for Crash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{}: ", file.display())?;
+        }
+        write!(f, "LLVM crashed ({}) on this input", self.signal)?;
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        Ok(())
+    }
+}
+
+/// How a supervised worker ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// It exited with this code; its output was passed on. Also the exit
+    /// code (128 + signal) when a signal sent to us stopped it.
+    Exited(ExitCode),
+    /// It died by a signal nobody sent us; its output was dropped
+    /// ([`Streams::Buffered`]) or its LLVM message taken into the crash.
+    Crashed(Crash),
+    /// No worker could be started (why): the caller runs the work itself.
+    NotStarted(String),
+}
+
+/// Runs this executable again as a worker with the same arguments (`args`,
+/// the whole command line) and waits for it. A signal sent to us stops the
+/// worker and its tools and removes its temporary files; the outcome is
+/// then `Exited(128 + signal)`.
+pub fn supervise(args: &[OsString], streams: Streams) -> Outcome {
+    let scratch = match tempfile::Builder::new().prefix("cinline-run-").tempdir() {
+        Ok(dir) => dir,
+        Err(e) => return Outcome::NotStarted(format!("cannot create a scratch directory: {e}")),
+    };
+    let received = Arc::new(AtomicI32::new(0));
+    let group = Arc::new(AtomicI32::new(0));
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).ok();
+    let handle = signals.as_ref().map(|s| s.handle());
+    let forwarder = signals.take().map(|mut signals| {
+        let (received, group) = (received.clone(), group.clone());
+        std::thread::spawn(move || {
+            for signo in signals.forever() {
+                received.store(signo, Ordering::SeqCst);
+                forward(group.load(Ordering::SeqCst), signo);
+            }
+        })
+    });
+
+    let me = std::env::current_exe().unwrap_or_else(|_| PathBuf::from(&args[0]));
+    let mut cmd = Command::new(me);
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.arg0(&args[0]).process_group(0);
+    }
+    let tmp = scratch.path().join("tmp");
+    let _ = std::fs::create_dir(&tmp);
+    cmd.args(&args[1..])
+        .env(env_keys::WORKER, scratch.path())
+        .env("TMPDIR", &tmp)
+        .stdin(Stdio::inherit())
+        .stderr(Stdio::piped())
+        .stdout(match streams {
+            Streams::Live => Stdio::inherit(),
+            Streams::Buffered => Stdio::piped(),
+        });
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            stop_forwarding(handle, forwarder);
+            return Outcome::NotStarted(format!("cannot run this executable again: {e}"));
+        }
+    };
+    let pgid = child.id() as i32;
+    group.store(pgid, Ordering::SeqCst);
+    // A signal that came before the worker had a group.
+    let early = received.load(Ordering::SeqCst);
+    if early != 0 {
+        forward(pgid, early);
+    }
+    let out_reader = child.stdout.take().map(|mut out| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = out.read_to_end(&mut buf);
+            buf
+        })
+    });
+    let err_reader = child
+        .stderr
+        .take()
+        .map(|err| std::thread::spawn(move || read_stderr(err, streams)));
+    let status = child.wait();
+    let signo = received.load(Ordering::SeqCst);
+    let crashed = status.as_ref().map_or(true, |s| signal_of(s).is_some());
+    if signo != 0 || crashed {
+        // Tools the worker started may still run (and hold its pipes).
+        forward(pgid, Signal::SIGKILL as i32);
+    }
+    stop_forwarding(handle, forwarder);
+    let stdout = out_reader.and_then(|r| r.join().ok()).unwrap_or_default();
+    let (stderr, held) = err_reader.and_then(|r| r.join().ok()).unwrap_or_default();
+    if signo != 0 || crashed {
+        remove_temps(scratch.path());
+    }
+    if signo != 0 {
+        drop(scratch);
+        return Outcome::Exited(ExitCode::from((128 + signo).clamp(0, 255) as u8));
+    }
+    let status = match status {
+        Ok(status) => status,
+        Err(e) => {
+            return Outcome::Crashed(Crash {
+                signal: "lost".into(),
+                file: None,
+                message: Some(e.to_string()),
+            })
+        }
+    };
+    if let Some(signal) = signal_of(&status) {
+        let file = std::fs::read(scratch.path().join(STAGE_FILE))
+            .ok()
+            .map(|b| PathBuf::from(OsStr::from_bytes(&b)));
+        return Outcome::Crashed(Crash {
+            signal,
+            file,
+            message: last_message(&held, &stderr),
+        });
+    }
+    let _ = std::io::stdout().lock().write_all(&stdout);
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(&stderr);
+    for line in &held {
+        let _ = writeln!(err, "{line}");
+    }
+    Outcome::Exited(ExitCode::from(
+        status.code().unwrap_or(1).clamp(0, 255) as u8
+    ))
+}
+
+/// Sends `signo` to the process group `pgid` (0: no worker yet).
+fn forward(pgid: i32, signo: i32) {
+    if pgid > 0 {
+        if let Ok(signal) = Signal::try_from(signo) {
+            let _ = killpg(Pid::from_raw(pgid), signal);
+        }
+    }
+}
+
+fn stop_forwarding(
+    handle: Option<signal_hook::iterator::Handle>,
+    forwarder: Option<std::thread::JoinHandle<()>>,
+) {
+    if let Some(handle) = handle {
+        handle.close();
+    }
+    if let Some(forwarder) = forwarder {
+        let _ = forwarder.join();
+    }
+}
+
+/// The name of the signal that ended a process, if one did.
+fn signal_of(status: &ExitStatus) -> Option<String> {
+    use std::os::unix::process::ExitStatusExt;
+    let signo = status.signal()?;
+    Some(
+        Signal::try_from(signo)
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|_| format!("signal {signo}")),
+    )
+}
+
+/// Reads the worker's stderr: forwarded as it comes (`Live`, except
+/// `LLVM ERROR:` lines, returned apart) or kept (`Buffered`).
+fn read_stderr(err: impl Read, streams: Streams) -> (Vec<u8>, Vec<String>) {
+    let mut kept = Vec::new();
+    let mut held = Vec::new();
+    let mut reader = std::io::BufReader::new(err);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match std::io::BufRead::read_until(&mut reader, b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&line);
+        // After an `LLVM ERROR:` line comes the abort ("Allocation
+        // failed"...): held back too, printed only if the worker lives.
+        if streams == Streams::Live && (!held.is_empty() || text.starts_with("LLVM ERROR:")) {
+            held.push(text.trim_end().to_string());
+        } else if streams == Streams::Live {
+            let _ = std::io::stderr().write_all(&line);
+        } else {
+            kept.extend_from_slice(&line);
+        }
+    }
+    (kept, held)
+}
+
+/// LLVM's last word before the crash: its `LLVM ERROR:` line, else the
+/// last line on stderr.
+fn last_message(held: &[String], stderr: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let mut lines = held.iter().map(String::as_str).chain(text.lines());
+    let llvm = lines.clone().rfind(|l| l.starts_with("LLVM ERROR:"));
+    llvm.or_else(|| lines.rfind(|l| !l.trim().is_empty()))
+        .map(|l| l.trim().to_string())
+}
+
+/// Removes the temporary files the worker created beside its outputs.
+fn remove_temps(scratch: &Path) {
+    let Ok(list) = std::fs::read(scratch.join(TEMPS_FILE)) else {
+        return;
+    };
+    for line in list.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let path = PathBuf::from(OsStr::from_bytes(line));
+        // Only our own temporary names: never an output.
+        if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(".cinline-"))
+        {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
