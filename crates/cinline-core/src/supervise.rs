@@ -67,6 +67,12 @@ fn worker_dir() -> Option<&'static Path> {
 pub(crate) fn stage(path: &Path) {
     if let Some(dir) = worker_dir() {
         let _ = std::fs::write(dir.join(STAGE_FILE), path.as_os_str().as_bytes());
+        if crate::getenv(env_keys::FAULT)
+            .is_some_and(|f| path.as_os_str().as_bytes().ends_with(f.as_bytes()))
+        {
+            eprintln!("LLVM ERROR: injected fault ({})", env_keys::FAULT);
+            std::process::abort();
+        }
     }
 }
 

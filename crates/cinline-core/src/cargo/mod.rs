@@ -50,6 +50,9 @@ pub(crate) mod env_keys {
     /// Set by the supervisor for its worker: the scratch directory
     /// (`crate::supervise`).
     pub const WORKER: &str = "__CINLINE_WORKER";
+    /// Fault injection for the tests: a worker aborts, as LLVM does on a
+    /// fatal error, when it hands a file whose name ends with this to LLVM.
+    pub const FAULT: &str = "__CINLINE_FAULT";
 }
 
 /// The part this executable plays, when it is not the plain CLI.
@@ -192,7 +195,28 @@ pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> ExitCode {
                 None => return ExitCode::from(1),
             };
             let crate_name = match rustc_args::decide(rustc_args) {
-                rustc_args::Decision::Handle(inv) => inv.crate_name,
+                rustc_args::Decision::Handle(inv) => {
+                    // The worker's bitcode files, and a record of the
+                    // fallback for `cargo cinline report`.
+                    if !inv.emit.iter().any(|k| k == "llvm-bc")
+                        && crate::getenv("CINLINE_SAVE_TEMPS").is_none()
+                    {
+                        wrapper::remove_bitcode(&inv.out_dir, &inv.stem());
+                    }
+                    let record = record::Record {
+                        crate_name: inv.crate_name.clone(),
+                        stem: inv.stem(),
+                        kind: match inv.archive_types().next() {
+                            Some("staticlib") => "staticlib".into(),
+                            Some(_) => "rlib".into(),
+                            None => "link".into(),
+                        },
+                        warnings: vec![format!("{why}; built without cinline")],
+                        ..record::Record::default()
+                    };
+                    let _ = record.save(&record::dir_for(&inv.out_dir));
+                    inv.crate_name
+                }
                 _ => "?".into(),
             };
             if strict() {
