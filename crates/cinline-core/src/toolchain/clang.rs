@@ -82,15 +82,20 @@ pub fn find_clang(explicit: Option<&Path>, prefer_major: u32) -> crate::Result<T
             source_name: from.into(),
             problem: problem.into(),
         };
+        let instead = match from {
+            "CLANG" => "point CLANG at a clang, or unset it to let cinline find one",
+            _ => "pass another --clang PATH",
+        };
         let path = which(&name).ok_or_else(|| {
             broken(&format!(
-                "does not exist or is not executable; fix {from}, or unset it to let cinline find clang"
+                "does not exist or is not executable; install clang \
+                 (`apt-get install clang-{prefer_major}`) or {instead}"
             ))
         })?;
         return probe(path, "clang version ").ok_or_else(|| {
-            broken(
-                "does not run as clang (`--version` names no clang version); point it at a clang",
-            )
+            broken(&format!(
+                "does not run as clang (`--version` names no clang version); {instead}"
+            ))
         });
     }
     let mut tried = Vec::new();
