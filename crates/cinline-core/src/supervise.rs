@@ -40,6 +40,10 @@ static WORKER_DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
 const STAGE_FILE: &str = "stage";
 /// The file in the scratch directory listing temporary files beside outputs.
 const TEMPS_FILE: &str = "temps";
+/// The file a worker leaves when it returns from `main`: a worker that
+/// exits without it was ended from inside LLVM (`report_fatal_error` calls
+/// `exit(1)`).
+const DONE_FILE: &str = "done";
 
 /// Whether this process is a worker. Must be called first thing in `main`,
 /// while the process has one thread: it takes the private variable out of
@@ -93,6 +97,14 @@ pub(crate) fn note_temp(path: &Path) {
     }
 }
 
+/// In a worker: `main` is returning (the exit is cinline's own, not
+/// LLVM's).
+pub fn worker_done() {
+    if let Some(dir) = worker_dir() {
+        let _ = std::fs::write(dir.join(DONE_FILE), b"");
+    }
+}
+
 /// How the worker's standard streams reach ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Streams {
@@ -108,7 +120,8 @@ pub enum Streams {
 /// How the worker ended, when it did not exit by itself.
 #[derive(Debug)]
 pub struct Crash {
-    /// The signal that ended it (`SIGABRT`).
+    /// The signal that ended it (`SIGABRT`), or the exit status LLVM
+    /// gave (`exit status 1`).
     pub signal: String,
     /// The file it was working on, if it said.
     pub file: Option<PathBuf>,
@@ -209,39 +222,50 @@ pub fn supervise(args: &[OsString], streams: Streams) -> Outcome {
         .map(|err| std::thread::spawn(move || read_stderr(err, streams)));
     let status = child.wait();
     let signo = received.load(Ordering::SeqCst);
-    let crashed = status.as_ref().map_or(true, |s| signal_of(s).is_some());
-    if signo != 0 || crashed {
+    let killed = status.as_ref().map_or(true, |s| signal_of(s).is_some());
+    if signo != 0 || killed {
         // Tools the worker started may still run (and hold its pipes).
         forward(pgid, Signal::SIGKILL as i32);
     }
     stop_forwarding(handle, forwarder);
     let stdout = out_reader.and_then(|r| r.join().ok()).unwrap_or_default();
     let (stderr, held) = err_reader.and_then(|r| r.join().ok()).unwrap_or_default();
-    if signo != 0 || crashed {
+    let status = match status {
+        Ok(status) => status,
+        Err(e) => {
+            remove_temps(scratch.path());
+            return Outcome::Crashed(Crash {
+                signal: "lost".into(),
+                file: None,
+                message: Some(e.to_string()),
+            });
+        }
+    };
+    // LLVM's `report_fatal_error` calls `exit(1)`: a worker that exits
+    // without returning from `main`, after an `LLVM ERROR:` line.
+    let message = last_message(&held, &stderr);
+    let llvm_exit = !scratch.path().join(DONE_FILE).exists()
+        && status.code().is_some_and(|c| c != 0)
+        && message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("LLVM ERROR:"));
+    let ended = signal_of(&status)
+        .or_else(|| llvm_exit.then(|| format!("exit status {}", status.code().unwrap_or(1))));
+    if signo != 0 || ended.is_some() {
         remove_temps(scratch.path());
     }
     if signo != 0 {
         drop(scratch);
         return Outcome::Exited(ExitCode::from((128 + signo).clamp(0, 255) as u8));
     }
-    let status = match status {
-        Ok(status) => status,
-        Err(e) => {
-            return Outcome::Crashed(Crash {
-                signal: "lost".into(),
-                file: None,
-                message: Some(e.to_string()),
-            })
-        }
-    };
-    if let Some(signal) = signal_of(&status) {
+    if let Some(signal) = ended {
         let file = std::fs::read(scratch.path().join(STAGE_FILE))
             .ok()
             .map(|b| PathBuf::from(OsStr::from_bytes(&b)));
         return Outcome::Crashed(Crash {
             signal,
             file,
-            message: last_message(&held, &stderr),
+            message,
         });
     }
     let _ = std::io::stdout().lock().write_all(&stdout);

@@ -135,6 +135,15 @@ struct ReportArgs {
 /// an error naming the file, or a fallback in cargo builds.
 pub fn main() -> ExitCode {
     let worker = cinline_core::supervise::enter_worker();
+    let code = dispatch(worker);
+    if worker {
+        cinline_core::supervise::worker_done();
+    }
+    code
+}
+
+/// Runs the part this process plays (`worker`: under a supervisor).
+fn dispatch(worker: bool) -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     if let Some(mode) = cinline_core::cargo::Mode::from_env(&args) {
         if !worker && cinline_core::cargo::needs_worker(mode, &args) {
