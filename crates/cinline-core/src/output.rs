@@ -52,29 +52,33 @@ fn destination(path: &Path) -> crate::Result<Destination> {
         }
         Err(e) => return Err(Error::write(path)(e)),
     };
-    let (real, meta) = if link.file_type().is_symlink() {
-        let real = std::fs::canonicalize(path).map_err(|_| {
+    let meta = if link.file_type().is_symlink() {
+        // Followed by the kernel: works for `/dev/stdout` and the like too.
+        std::fs::metadata(path).map_err(|_| {
             refuse(
                 path,
                 "it is a symbolic link to a missing file (remove the link, or create its target)",
             )
-        })?;
-        let meta = std::fs::metadata(&real).map_err(Error::write(path))?;
-        (real, meta)
+        })?
     } else {
-        (path.to_path_buf(), link)
+        link.clone()
     };
     let kind = meta.file_type();
     if kind.is_dir() {
         Err(refuse(path, "it is a directory (name a file)"))
     } else if kind.is_file() {
+        let real = if link.file_type().is_symlink() {
+            std::fs::canonicalize(path).map_err(Error::write(path))?
+        } else {
+            path.to_path_buf()
+        };
         Ok(Destination::Replace {
             path: real,
             mode: Some(meta.permissions().mode() & 0o777),
         })
     } else if kind.is_block_device() || kind.is_char_device() || kind.is_fifo() || kind.is_socket()
     {
-        Ok(Destination::Into(real))
+        Ok(Destination::Into(path.to_path_buf()))
     } else {
         Err(refuse(path, "it is not a regular file"))
     }

@@ -1,7 +1,7 @@
 //! Faults: damaged bitcode, LLVM aborting, signals, outputs that must not
 //! be replaced, and the messages of point 11 of issue #10.
 //!
-//! The mutation matrix takes `CINLINE_FAULT_CASES` (default 160) cases from
+//! The mutation matrix takes `CINLINE_FAULT_CASES` (default 300) cases from
 //! the seed `CINLINE_FAULT_SEED` (default 1), for longer runs from a script.
 
 mod common;
@@ -132,7 +132,7 @@ fn mutate(bytes: &mut Vec<u8>, rng: &mut Rng) -> String {
 #[test]
 fn mutated_bitcode_never_takes_cinline_down() {
     let inputs = Inputs::build();
-    let cases = env_number("CINLINE_FAULT_CASES", 160);
+    let cases = env_number("CINLINE_FAULT_CASES", 300);
     let seed = env_number("CINLINE_FAULT_SEED", 1);
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let commands = [
