@@ -33,6 +33,9 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use crate::cargo::env_keys;
 
+/// The worker's process group once it has ended.
+const FINISHED: i32 = -1;
+
 /// The scratch directory, in a worker (read once from the environment).
 static WORKER_DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
 
@@ -165,18 +168,23 @@ pub fn supervise(args: &[OsString], streams: Streams) -> Outcome {
         Err(e) => return Outcome::NotStarted(format!("cannot create a scratch directory: {e}")),
     };
     let received = Arc::new(AtomicI32::new(0));
+    // The worker's process group: 0 before it starts, FINISHED after.
     let group = Arc::new(AtomicI32::new(0));
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).ok();
-    let handle = signals.as_ref().map(|s| s.handle());
-    let forwarder = signals.take().map(|mut signals| {
+    if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
         let (received, group) = (received.clone(), group.clone());
+        // Lives as long as the process: after the worker, a signal has its
+        // default effect again (during a fallback, for instance).
         std::thread::spawn(move || {
             for signo in signals.forever() {
+                let pgid = group.load(Ordering::SeqCst);
+                if pgid == FINISHED {
+                    let _ = signal_hook::low_level::emulate_default_handler(signo);
+                }
                 received.store(signo, Ordering::SeqCst);
-                forward(group.load(Ordering::SeqCst), signo);
+                forward(pgid, signo);
             }
-        })
-    });
+        });
+    }
 
     let me = std::env::current_exe().unwrap_or_else(|_| PathBuf::from(&args[0]));
     let mut cmd = Command::new(me);
@@ -198,7 +206,7 @@ pub fn supervise(args: &[OsString], streams: Streams) -> Outcome {
     let mut child = match cmd.spawn() {
         Ok(child) => child,
         Err(e) => {
-            stop_forwarding(handle, forwarder);
+            group.store(FINISHED, Ordering::SeqCst);
             return Outcome::NotStarted(format!("cannot run this executable again: {e}"));
         }
     };
@@ -227,7 +235,7 @@ pub fn supervise(args: &[OsString], streams: Streams) -> Outcome {
         // Tools the worker started may still run (and hold its pipes).
         forward(pgid, Signal::SIGKILL as i32);
     }
-    stop_forwarding(handle, forwarder);
+    group.store(FINISHED, Ordering::SeqCst);
     let stdout = out_reader.and_then(|r| r.join().ok()).unwrap_or_default();
     let (stderr, held) = err_reader.and_then(|r| r.join().ok()).unwrap_or_default();
     let status = match status {
@@ -285,18 +293,6 @@ fn forward(pgid: i32, signo: i32) {
         if let Ok(signal) = Signal::try_from(signo) {
             let _ = killpg(Pid::from_raw(pgid), signal);
         }
-    }
-}
-
-fn stop_forwarding(
-    handle: Option<signal_hook::iterator::Handle>,
-    forwarder: Option<std::thread::JoinHandle<()>>,
-) {
-    if let Some(handle) = handle {
-        handle.close();
-    }
-    if let Some(forwarder) = forwarder {
-        let _ = forwarder.join();
     }
 }
 
@@ -362,5 +358,56 @@ fn remove_temps(scratch: &Path) {
         {
             let _ = std::fs::remove_file(&path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn llvm_s_last_word_is_its_error_line() {
+        let stderr = b"warning: something\nLLVM ERROR: out of memory\nAllocation failed\n";
+        assert_eq!(
+            last_message(&[], stderr).as_deref(),
+            Some("LLVM ERROR: out of memory")
+        );
+        let held = vec![
+            "LLVM ERROR: bad".to_string(),
+            "Allocation failed".to_string(),
+        ];
+        assert_eq!(
+            last_message(&held, b"x\n").as_deref(),
+            Some("LLVM ERROR: bad")
+        );
+        assert_eq!(last_message(&[], b"one\ntwo\n\n").as_deref(), Some("two"));
+        assert_eq!(last_message(&[], b""), None);
+    }
+
+    #[test]
+    fn a_crash_names_the_file_first() {
+        let crash = Crash {
+            signal: "SIGABRT".into(),
+            file: Some(PathBuf::from("h.bc")),
+            message: Some("LLVM ERROR: out of memory".into()),
+        };
+        assert_eq!(
+            crash.to_string(),
+            "h.bc: LLVM crashed (SIGABRT) on this input: LLVM ERROR: out of memory"
+        );
+    }
+
+    #[test]
+    fn only_our_temporary_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join(".cinline-abc");
+        let output = dir.path().join("out.o");
+        std::fs::write(&ours, b"").unwrap();
+        std::fs::write(&output, b"").unwrap();
+        let list = format!("{}\n{}\n", ours.display(), output.display());
+        std::fs::write(dir.path().join(TEMPS_FILE), list).unwrap();
+        remove_temps(dir.path());
+        assert!(!ours.exists());
+        assert!(output.exists());
     }
 }
