@@ -53,6 +53,9 @@ impl BitStreamVisitor for Producer {
 impl BitcodeFile {
     /// Reads `path`, refusing anything that is not LLVM bitcode.
     pub fn read(path: &Path) -> crate::Result<BitcodeFile> {
+        // Every file LLVM parses is read here first: if LLVM aborts on it,
+        // the supervisor names it.
+        crate::supervise::stage(path);
         let bytes = std::fs::read(path).map_err(Error::read(path))?;
         let is_raw = bytes.starts_with(b"BC\xC0\xDE");
         let is_wrapped = bytes.starts_with(&[0xDE, 0xC0, 0x17, 0x0B]);
@@ -99,7 +102,8 @@ impl BitcodeFile {
 /// A hint at what a non-bitcode file is, for the error message.
 fn describe(bytes: &[u8]) -> String {
     let what = if bytes.starts_with(b"\x7fELF") {
-        "an ELF object; compile the helpers with `cinline cc` (or `clang -emit-llvm`)"
+        "an ELF object file, not bitcode: give the crate as `rustc --emit=llvm-bc` output \
+         and the helpers as `cinline cc` output"
     } else if bytes.starts_with(b"!<arch>") {
         "an ar archive"
     } else if bytes.starts_with(b"; ModuleID") || bytes.starts_with(b"source_filename") {

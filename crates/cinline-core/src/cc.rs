@@ -45,6 +45,7 @@ pub fn compile(opts: &CcOptions, rustc: &Rustc) -> crate::Result<CcOutcome> {
         let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
         return Err(Error::read(&opts.input)(missing));
     }
+    crate::output::check_output(&opts.output, &[&opts.input])?;
     let clang = find_clang(opts.clang.as_deref(), rustc.llvm.major)?;
     let target = rustc.target_info(opts.target.as_deref())?;
     let tmp = temp_beside(&opts.output)?;

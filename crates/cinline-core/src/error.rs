@@ -131,6 +131,28 @@ pub enum Error {
     /// Wrong use of an option or input.
     #[error("{0}")]
     Usage(String),
+    /// An output path that must not be written (a directory, a dangling
+    /// link, one of the inputs).
+    #[error("{}: refusing to write the output there: {why}", path.display())]
+    OutputRefused {
+        /// The output path as given.
+        path: PathBuf,
+        /// Why, and what to do.
+        why: String,
+    },
+    /// A tool named explicitly (`--clang`, `$CLANG`) does not exist or does
+    /// not run.
+    #[error("{tool} {} (from {source_name}) {problem}", path.display())]
+    ExplicitToolBroken {
+        /// The tool (`clang`).
+        tool: String,
+        /// The path given.
+        path: PathBuf,
+        /// Where it was given (`--clang`, `CLANG`).
+        source_name: String,
+        /// What is wrong and what to do.
+        problem: String,
+    },
 }
 
 impl Error {

@@ -24,11 +24,12 @@ pub mod link;
 pub mod manifest;
 mod output;
 pub mod report;
+pub mod supervise;
 pub mod toolchain;
 
 pub use env::getenv;
 pub use error::Error;
-pub use output::write_atomic;
+pub use output::{check_output, write_atomic};
 
 /// Result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

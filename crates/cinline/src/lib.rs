@@ -17,6 +17,7 @@ use anyhow::{bail, Context as _};
 use cinline_core::cc::{compile, CcOptions};
 use cinline_core::link::{link, Codegen, Engine, LinkOptions, Passes};
 use cinline_core::report::report;
+use cinline_core::supervise::{supervise, Outcome, Streams};
 use cinline_core::toolchain::Rustc;
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -127,17 +128,62 @@ struct ReportArgs {
 }
 
 /// The entry point of both executables, `cinline` and `cargo-cinline`.
+///
+/// The commands that load LLVM (`link`, `report`, `doctor`, and the rustc
+/// and linker wrappers for crates with helpers) run in a supervised worker
+/// process ([`cinline_core::supervise`]): an abort inside LLVM then becomes
+/// an error naming the file, or a fallback in cargo builds.
 pub fn main() -> ExitCode {
+    let worker = cinline_core::supervise::enter_worker();
+    let code = dispatch(worker);
+    if worker {
+        cinline_core::supervise::worker_done();
+    }
+    code
+}
+
+/// Runs the part this process plays (`worker`: under a supervisor).
+fn dispatch(worker: bool) -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     if let Some(mode) = cinline_core::cargo::Mode::from_env(&args) {
+        if !worker && cinline_core::cargo::needs_worker(mode, &args) {
+            match supervise(&args, Streams::Buffered) {
+                Outcome::Exited(code) => return code,
+                Outcome::Crashed(crash) => {
+                    return cinline_core::cargo::after_crash(mode, &args, &crash.to_string())
+                }
+                // Without a worker, the work runs here, uncontained.
+                Outcome::NotStarted(_) => {}
+            }
+        }
         return cinline_core::cargo::run(mode, args);
     }
-    match run(Cli::parse_from(args)) {
+    let cli = Cli::parse_from(&args);
+    if !worker && cli.command.loads_llvm() {
+        match supervise(&args, Streams::Live) {
+            Outcome::Exited(code) => return code,
+            Outcome::Crashed(crash) => {
+                eprintln!("cinline: error: {crash}");
+                return ExitCode::FAILURE;
+            }
+            Outcome::NotStarted(why) => {
+                eprintln!("cinline: warning: {why}; running without crash containment")
+            }
+        }
+    }
+    match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("cinline: error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+impl Command {
+    /// Whether the command loads LLVM (and so runs in a worker).
+    fn loads_llvm(&self) -> bool {
+        !matches!(self, Command::Cc { .. })
     }
 }
 
@@ -155,9 +201,21 @@ fn parse_cc(args: Vec<OsString>) -> anyhow::Result<CcOptions> {
     let mut opts = CcOptions::default();
     let mut output = None;
     let mut inputs = Vec::new();
+    // Arguments that are not .c files but look like inputs (a directory),
+    // named if no .c input is found.
+    let mut not_c = Vec::new();
+    let mut after_flag = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().with_context(|| format!("{name} needs a value"));
+        let is_value = std::mem::replace(&mut after_flag, takes_value(&arg));
+        if !is_value {
+            let s = arg.to_string_lossy();
+            let path = std::path::Path::new(&arg);
+            if !s.starts_with('-') && !s.ends_with(".c") && path.is_dir() {
+                not_c.push(format!("`{s}` is a directory"));
+            }
+        }
         match arg.to_str() {
             Some("--clang") => opts.clang = Some(value("--clang")?.into()),
             Some("--target") => opts.target = Some(value("--target")?.to_string_lossy().into_owned()),
@@ -171,11 +229,39 @@ fn parse_cc(args: Vec<OsString>) -> anyhow::Result<CcOptions> {
     }
     match inputs.as_slice() {
         [input] => opts.input = input.clone(),
-        [] => bail!("cinline cc: no .c input given"),
+        [] if !not_c.is_empty() => bail!(
+            "cinline cc: no .c input given ({}); give the helpers' .c file",
+            not_c.join(", ")
+        ),
+        [] => bail!("cinline cc: no .c input given; give the helpers' .c file"),
         _ => bail!("cinline cc: one .c input at a time (got {})", inputs.len()),
     }
     opts.output = output.context("cinline cc: no output given (-o HELPERS.bc)")?;
     Ok(opts)
+}
+
+/// Whether the clang flag `arg` takes the next argument as its value.
+fn takes_value(arg: &OsString) -> bool {
+    matches!(
+        arg.to_str(),
+        Some(
+            "-I" | "-D"
+                | "-U"
+                | "-include"
+                | "-imacros"
+                | "-isystem"
+                | "-iquote"
+                | "-idirafter"
+                | "-isysroot"
+                | "--sysroot"
+                | "-x"
+                | "-Xclang"
+                | "-MF"
+                | "-MT"
+                | "-MQ"
+                | "-target"
+        )
+    )
 }
 
 fn cc(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
@@ -186,6 +272,10 @@ fn cc(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
 }
 
 fn link_command(args: LinkArgs) -> anyhow::Result<ExitCode> {
+    let inputs: Vec<&std::path::Path> = std::iter::once(args.krate.as_path())
+        .chain(args.helpers.iter().map(PathBuf::as_path))
+        .collect();
+    cinline_core::check_output(&args.output, &inputs)?;
     let rustc = Rustc::find()?;
     let opts = LinkOptions {
         krate: args.krate,

@@ -221,7 +221,7 @@ fn no_clang_is_a_clear_error() {
     );
     let text = stderr(&out);
     assert!(
-        text.contains("clang not found (tried /nonexistent/clang)")
+        text.contains("clang /nonexistent/clang (from --clang) does not exist")
             && text.contains("apt-get install clang-"),
         "{text}"
     );

@@ -47,6 +47,12 @@ pub(crate) mod env_keys {
     pub const STEM: &str = "__CINLINE_STEM";
     /// The crate's output directory.
     pub const OUT_DIR: &str = "__CINLINE_OUT_DIR";
+    /// Set by the supervisor for its worker: the scratch directory
+    /// (`crate::supervise`).
+    pub const WORKER: &str = "__CINLINE_WORKER";
+    /// Fault injection for the tests: a worker aborts, as LLVM does on a
+    /// fatal error, when it hands a file whose name ends with this to LLVM.
+    pub const FAULT: &str = "__CINLINE_FAULT";
 }
 
 /// The part this executable plays, when it is not the plain CLI.
@@ -154,6 +160,116 @@ pub(crate) fn warn(crate_name: &str, what: &str) {
 /// An exit code from a child's status (signals become 101, like rustc's ICE).
 pub(crate) fn exit_code(status: std::process::ExitStatus) -> ExitCode {
     ExitCode::from(status.code().map_or(101, |c| c.clamp(0, 255) as u8))
+}
+
+/// Crash containment (`crate::supervise`): whether this invocation of
+/// `mode` (`args`: the whole command line) may load LLVM, and so runs in a
+/// supervised worker. A rustc invocation cinline passes through does not.
+pub fn needs_worker(mode: Mode, args: &[OsString]) -> bool {
+    match mode {
+        Mode::Subcommand => false,
+        Mode::Linker => true,
+        Mode::Wrapper => match rustc_args::decide(args.get(2..).unwrap_or_default()) {
+            rustc_args::Decision::Handle(inv) => inv
+                .search_dirs
+                .iter()
+                .any(|d| !crate::manifest::Manifest::find_in(d).is_empty()),
+            _ => false,
+        },
+    }
+}
+
+/// Crash containment: the worker for `mode` died (`why`, naming the file).
+/// Does what cargo or rustc asked, without cinline: the rustc wrapper runs
+/// rustc with the original arguments, the linker wrapper the real linker;
+/// one warning names the crate. Under `CINLINE_STRICT=1` an error instead.
+pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> ExitCode {
+    match mode {
+        Mode::Subcommand => {
+            eprintln!("error: cinline: {why}");
+            ExitCode::from(1)
+        }
+        Mode::Wrapper => {
+            let (program, rustc_args) = match args.get(1..).and_then(|a| a.split_first()) {
+                Some(split) => split,
+                None => return ExitCode::from(1),
+            };
+            let crate_name = match rustc_args::decide(rustc_args) {
+                rustc_args::Decision::Handle(inv) => {
+                    // The worker's bitcode files, and a record of the
+                    // fallback for `cargo cinline report`.
+                    if !inv.emit.iter().any(|k| k == "llvm-bc")
+                        && crate::getenv("CINLINE_SAVE_TEMPS").is_none()
+                    {
+                        wrapper::remove_bitcode(&inv.out_dir, &inv.stem());
+                    }
+                    let record = record::Record {
+                        crate_name: inv.crate_name.clone(),
+                        stem: inv.stem(),
+                        kind: match inv.archive_types().next() {
+                            Some("staticlib") => "staticlib".into(),
+                            Some(_) => "rlib".into(),
+                            None => "link".into(),
+                        },
+                        warnings: vec![format!("{why}; built without cinline")],
+                        ..record::Record::default()
+                    };
+                    let _ = record.save(&record::dir_for(&inv.out_dir));
+                    inv.crate_name
+                }
+                _ => "?".into(),
+            };
+            if strict() {
+                eprintln!("error: cinline: crate `{crate_name}`: {why}");
+                return ExitCode::from(1);
+            }
+            warn(&crate_name, &format!("{why}; built without cinline"));
+            wrapper::pass_through(program, rustc_args)
+        }
+        Mode::Linker => {
+            let stem = crate::getenv(env_keys::STEM)
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let crate_name = stem.split('-').next().unwrap_or_default().to_string();
+            // rustc hides a successful linker's output: the wrapper shows
+            // the warning from the record.
+            if let Some(out_dir) = crate::getenv(env_keys::OUT_DIR) {
+                let record = record::Record {
+                    crate_name: crate_name.clone(),
+                    stem,
+                    kind: "link".into(),
+                    warnings: vec![format!("{why}; linked without cinline")],
+                    ..record::Record::default()
+                };
+                let _ = record.save(&record::dir_for(Path::new(&out_dir)));
+            }
+            if strict() {
+                eprintln!("error: cinline: crate `{crate_name}`: {why}");
+                return ExitCode::from(1);
+            }
+            let real = crate::getenv(env_keys::REAL_LINKER).unwrap_or_else(|| "cc".into());
+            let mut cmd = std::process::Command::new(&real);
+            cmd.args(args.get(1..).unwrap_or_default());
+            for key in [
+                env_keys::LINKER,
+                env_keys::REAL_LINKER,
+                env_keys::MANIFESTS,
+                env_keys::CODEGEN,
+            ] {
+                cmd.env_remove(key);
+            }
+            match cmd.status() {
+                Ok(status) => exit_code(status),
+                Err(e) => {
+                    eprintln!(
+                        "error: cinline: cannot run the linker {}: {e}",
+                        real.to_string_lossy()
+                    );
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

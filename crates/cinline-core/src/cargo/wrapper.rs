@@ -34,7 +34,7 @@ fn rustc_command(program: &OsString, args: &[OsString]) -> Command {
 }
 
 /// Runs rustc with the original arguments and passes its exit code through.
-fn pass_through(program: &OsString, args: &[OsString]) -> ExitCode {
+pub(super) fn pass_through(program: &OsString, args: &[OsString]) -> ExitCode {
     match rustc_command(program, args).status() {
         Ok(status) => exit_code(status),
         Err(e) => {

@@ -69,24 +69,43 @@ pub fn list_tools(base: &str, prefer_major: u32) -> Vec<Tool> {
 
 /// Finds clang: `explicit` (`--clang`), else `$CLANG`, else `$CC` if it is a
 /// clang, else the versioned and plain names, preferring the LLVM major of
-/// rustc (`prefer_major`).
+/// rustc (`prefer_major`). A clang named by `--clang` or `$CLANG` must exist
+/// and run: it is never silently replaced by another.
 pub fn find_clang(explicit: Option<&Path>, prefer_major: u32) -> crate::Result<Tool> {
+    let named = explicit
+        .map(|p| (p.as_os_str().to_owned(), "--clang"))
+        .or_else(|| getenv("CLANG").map(|c| (c, "CLANG")));
+    if let Some((name, from)) = named {
+        let broken = |problem: &str| Error::ExplicitToolBroken {
+            tool: "clang".into(),
+            path: name.clone().into(),
+            source_name: from.into(),
+            problem: problem.into(),
+        };
+        let instead = match from {
+            "CLANG" => "point CLANG at a clang, or unset it to let cinline find one",
+            _ => "pass another --clang PATH",
+        };
+        let path = which(&name).ok_or_else(|| {
+            broken(&format!(
+                "does not exist or is not executable; install clang \
+                 (`apt-get install clang-{prefer_major}`) or {instead}"
+            ))
+        })?;
+        return probe(path, "clang version ").ok_or_else(|| {
+            broken(&format!(
+                "does not run as clang (`--version` names no clang version); {instead}"
+            ))
+        });
+    }
     let mut tried = Vec::new();
     let mut candidates: Vec<OsString> = Vec::new();
-    if let Some(path) = explicit {
-        candidates.push(path.into());
-    } else {
-        candidates.extend(getenv("CLANG"));
-        candidates.extend(getenv("CC").filter(|cc| cc.to_string_lossy().contains("clang")));
-        candidates.extend(versioned_names("clang", prefer_major));
-    }
+    candidates.extend(getenv("CC").filter(|cc| cc.to_string_lossy().contains("clang")));
+    candidates.extend(versioned_names("clang", prefer_major));
     for name in candidates {
         tried.push(name.to_string_lossy().into_owned());
         if let Some(tool) = which(&name).and_then(|p| probe(p, "clang version ")) {
             return Ok(tool);
-        }
-        if explicit.is_some() {
-            break;
         }
     }
     Err(Error::ToolNotFound {

@@ -1,0 +1,413 @@
+//! Crash containment: the work that touches LLVM runs in a child process.
+//!
+//! LLVM reports some errors by aborting the process (`LLVM ERROR: out of
+//! memory` on damaged bitcode, `report_fatal_error`, assertions). No handler
+//! can make such an abort survivable inside the process, so the executable
+//! re-runs itself as a *worker* ([`supervise`]) for the commands that load
+//! LLVM, and the parent (which never loads LLVM) decides what a worker that
+//! died by a signal means: an error naming the file for the CLI, a fallback
+//! for the cargo wrappers.
+//!
+//! The worker runs in its own process group with a private scratch
+//! directory as `TMPDIR`. On SIGINT, SIGTERM or SIGHUP the parent forwards
+//! the signal to the group (the worker and every tool it started: rustc,
+//! llvm-link, clang, the linker), waits for the worker, removes the scratch
+//! directory and the temporary files the worker had created beside its
+//! outputs, and exits with 128 + the signal number.
+//!
+//! The worker tells the parent which file it is working on ([`stage`]) and
+//! which temporary files it created ([`note_temp`]) through small files in
+//! the scratch directory, so that nothing is mixed into its output.
+
+use std::ffi::{OsStr, OsString};
+use std::io::{Read, Write};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+
+use crate::cargo::env_keys;
+
+/// The worker's process group once it has ended.
+const FINISHED: i32 = -1;
+
+/// The scratch directory, in a worker (read once from the environment).
+static WORKER_DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+
+/// The file in the scratch directory naming the file being processed.
+const STAGE_FILE: &str = "stage";
+/// The file in the scratch directory listing temporary files beside outputs.
+const TEMPS_FILE: &str = "temps";
+/// The file a worker leaves when it returns from `main`: a worker that
+/// exits without it was ended from inside LLVM (`report_fatal_error` calls
+/// `exit(1)`).
+const DONE_FILE: &str = "done";
+
+/// Whether this process is a worker. Must be called first thing in `main`,
+/// while the process has one thread: it takes the private variable out of
+/// the environment so that tools the worker runs (rustc, which runs this
+/// executable again as its linker) are supervised in turn.
+pub fn enter_worker() -> bool {
+    let dir = WORKER_DIR.get_or_init(|| {
+        let dir = crate::getenv(env_keys::WORKER).map(PathBuf::from);
+        if dir.is_some() {
+            std::env::remove_var(env_keys::WORKER);
+            // A worker whose supervisor is killed outright must not go on.
+            let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+        }
+        dir
+    });
+    dir.is_some()
+}
+
+fn worker_dir() -> Option<&'static Path> {
+    WORKER_DIR.get().and_then(|d| d.as_deref())
+}
+
+/// In a worker: `path` is the file now being handed to LLVM. Named by the
+/// parent if the worker dies.
+pub(crate) fn stage(path: &Path) {
+    if let Some(dir) = worker_dir() {
+        let _ = std::fs::write(dir.join(STAGE_FILE), path.as_os_str().as_bytes());
+        if crate::getenv(env_keys::FAULT)
+            .is_some_and(|f| path.as_os_str().as_bytes().ends_with(f.as_bytes()))
+        {
+            eprintln!("LLVM ERROR: injected fault ({})", env_keys::FAULT);
+            std::process::abort();
+        }
+    }
+}
+
+/// In a worker: `path` is a temporary file created beside an output, to be
+/// removed by the parent if the worker is killed before it is renamed.
+pub(crate) fn note_temp(path: &Path) {
+    if let Some(dir) = worker_dir() {
+        let line = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(TEMPS_FILE))
+        {
+            let mut bytes = line.into_os_string().into_vec();
+            bytes.push(b'\n');
+            let _ = f.write_all(&bytes);
+        }
+    }
+}
+
+/// In a worker: `main` is returning (the exit is cinline's own, not
+/// LLVM's).
+pub fn worker_done() {
+    if let Some(dir) = worker_dir() {
+        let _ = std::fs::write(dir.join(DONE_FILE), b"");
+    }
+}
+
+/// How the worker's standard streams reach ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Streams {
+    /// The CLI: stdout as is, stderr forwarded line by line (LLVM's
+    /// `LLVM ERROR:` lines are held back and folded into the crash error).
+    Live,
+    /// The cargo wrappers: both kept until the worker ends, and dropped if
+    /// it died (the fallback then prints what the tool it reruns prints,
+    /// once; stdout carries rustc's messages to cargo).
+    Buffered,
+}
+
+/// How the worker ended, when it did not exit by itself.
+#[derive(Debug)]
+pub struct Crash {
+    /// The signal that ended it (`SIGABRT`), or the exit status LLVM
+    /// gave (`exit status 1`).
+    pub signal: String,
+    /// The file it was working on, if it said.
+    pub file: Option<PathBuf>,
+    /// LLVM's last message on stderr (`LLVM ERROR: out of memory`), if any.
+    pub message: Option<String>,
+}
+
+impl std::fmt::Display for Crash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{}: ", file.display())?;
+        }
+        write!(f, "LLVM crashed ({}) on this input", self.signal)?;
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        Ok(())
+    }
+}
+
+/// How a supervised worker ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// It exited with this code; its output was passed on. Also the exit
+    /// code (128 + signal) when a signal sent to us stopped it.
+    Exited(ExitCode),
+    /// It died by a signal nobody sent us; its output was dropped
+    /// ([`Streams::Buffered`]) or its LLVM message taken into the crash.
+    Crashed(Crash),
+    /// No worker could be started (why): the caller runs the work itself.
+    NotStarted(String),
+}
+
+/// Runs this executable again as a worker with the same arguments (`args`,
+/// the whole command line) and waits for it. A signal sent to us stops the
+/// worker and its tools and removes its temporary files; the outcome is
+/// then `Exited(128 + signal)`.
+pub fn supervise(args: &[OsString], streams: Streams) -> Outcome {
+    let scratch = match tempfile::Builder::new().prefix("cinline-run-").tempdir() {
+        Ok(dir) => dir,
+        Err(e) => return Outcome::NotStarted(format!("cannot create a scratch directory: {e}")),
+    };
+    let received = Arc::new(AtomicI32::new(0));
+    // The worker's process group: 0 before it starts, FINISHED after.
+    let group = Arc::new(AtomicI32::new(0));
+    if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+        let (received, group) = (received.clone(), group.clone());
+        // Lives as long as the process: after the worker, a signal has its
+        // default effect again (during a fallback, for instance).
+        std::thread::spawn(move || {
+            for signo in signals.forever() {
+                let pgid = group.load(Ordering::SeqCst);
+                if pgid == FINISHED {
+                    let _ = signal_hook::low_level::emulate_default_handler(signo);
+                }
+                received.store(signo, Ordering::SeqCst);
+                forward(pgid, signo);
+            }
+        });
+    }
+
+    let me = std::env::current_exe().unwrap_or_else(|_| PathBuf::from(&args[0]));
+    let mut cmd = Command::new(me);
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.arg0(&args[0]).process_group(0);
+    }
+    let tmp = scratch.path().join("tmp");
+    let _ = std::fs::create_dir(&tmp);
+    cmd.args(&args[1..])
+        .env(env_keys::WORKER, scratch.path())
+        .env("TMPDIR", &tmp)
+        .stdin(Stdio::inherit())
+        .stderr(Stdio::piped())
+        .stdout(match streams {
+            Streams::Live => Stdio::inherit(),
+            Streams::Buffered => Stdio::piped(),
+        });
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            group.store(FINISHED, Ordering::SeqCst);
+            return Outcome::NotStarted(format!("cannot run this executable again: {e}"));
+        }
+    };
+    let pgid = child.id() as i32;
+    group.store(pgid, Ordering::SeqCst);
+    // A signal that came before the worker had a group.
+    let early = received.load(Ordering::SeqCst);
+    if early != 0 {
+        forward(pgid, early);
+    }
+    let out_reader = child.stdout.take().map(|mut out| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = out.read_to_end(&mut buf);
+            buf
+        })
+    });
+    let err_reader = child
+        .stderr
+        .take()
+        .map(|err| std::thread::spawn(move || read_stderr(err, streams)));
+    let status = child.wait();
+    let signo = received.load(Ordering::SeqCst);
+    let killed = status.as_ref().map_or(true, |s| signal_of(s).is_some());
+    if signo != 0 || killed {
+        // Tools the worker started may still run (and hold its pipes).
+        forward(pgid, Signal::SIGKILL as i32);
+    }
+    group.store(FINISHED, Ordering::SeqCst);
+    let stdout = out_reader.and_then(|r| r.join().ok()).unwrap_or_default();
+    let (stderr, held) = err_reader.and_then(|r| r.join().ok()).unwrap_or_default();
+    let status = match status {
+        Ok(status) => status,
+        Err(e) => {
+            remove_temps(scratch.path());
+            return Outcome::Crashed(Crash {
+                signal: "lost".into(),
+                file: None,
+                message: Some(e.to_string()),
+            });
+        }
+    };
+    // LLVM's `report_fatal_error` calls `exit(1)`: a worker that exits
+    // without returning from `main`, after an `LLVM ERROR:` line.
+    let message = last_message(&held, &stderr);
+    let llvm_exit = !scratch.path().join(DONE_FILE).exists()
+        && status.code().is_some_and(|c| c != 0)
+        && message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("LLVM ERROR:"));
+    let ended = signal_of(&status)
+        .or_else(|| llvm_exit.then(|| format!("exit status {}", status.code().unwrap_or(1))));
+    if signo != 0 || ended.is_some() {
+        remove_temps(scratch.path());
+    }
+    if signo != 0 {
+        drop(scratch);
+        return Outcome::Exited(ExitCode::from((128 + signo).clamp(0, 255) as u8));
+    }
+    if let Some(signal) = ended {
+        let file = std::fs::read(scratch.path().join(STAGE_FILE))
+            .ok()
+            .map(|b| PathBuf::from(OsStr::from_bytes(&b)));
+        return Outcome::Crashed(Crash {
+            signal,
+            file,
+            message,
+        });
+    }
+    let _ = std::io::stdout().lock().write_all(&stdout);
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(&stderr);
+    for line in &held {
+        let _ = writeln!(err, "{line}");
+    }
+    Outcome::Exited(ExitCode::from(
+        status.code().unwrap_or(1).clamp(0, 255) as u8
+    ))
+}
+
+/// Sends `signo` to the process group `pgid` (0: no worker yet).
+fn forward(pgid: i32, signo: i32) {
+    if pgid > 0 {
+        if let Ok(signal) = Signal::try_from(signo) {
+            let _ = killpg(Pid::from_raw(pgid), signal);
+        }
+    }
+}
+
+/// The name of the signal that ended a process, if one did.
+fn signal_of(status: &ExitStatus) -> Option<String> {
+    use std::os::unix::process::ExitStatusExt;
+    let signo = status.signal()?;
+    Some(
+        Signal::try_from(signo)
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|_| format!("signal {signo}")),
+    )
+}
+
+/// Reads the worker's stderr: forwarded as it comes (`Live`, except
+/// `LLVM ERROR:` lines, returned apart) or kept (`Buffered`).
+fn read_stderr(err: impl Read, streams: Streams) -> (Vec<u8>, Vec<String>) {
+    let mut kept = Vec::new();
+    let mut held = Vec::new();
+    let mut reader = std::io::BufReader::new(err);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match std::io::BufRead::read_until(&mut reader, b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&line);
+        // After an `LLVM ERROR:` line comes the abort ("Allocation
+        // failed"...): held back too, printed only if the worker lives.
+        if streams == Streams::Live && (!held.is_empty() || text.starts_with("LLVM ERROR:")) {
+            held.push(text.trim_end().to_string());
+        } else if streams == Streams::Live {
+            let _ = std::io::stderr().write_all(&line);
+        } else {
+            kept.extend_from_slice(&line);
+        }
+    }
+    (kept, held)
+}
+
+/// LLVM's last word before the crash: its `LLVM ERROR:` line, else the
+/// last line on stderr.
+fn last_message(held: &[String], stderr: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let mut lines = held.iter().map(String::as_str).chain(text.lines());
+    let llvm = lines.clone().rfind(|l| l.starts_with("LLVM ERROR:"));
+    llvm.or_else(|| lines.rfind(|l| !l.trim().is_empty()))
+        .map(|l| l.trim().to_string())
+}
+
+/// Removes the temporary files the worker created beside its outputs.
+fn remove_temps(scratch: &Path) {
+    let Ok(list) = std::fs::read(scratch.join(TEMPS_FILE)) else {
+        return;
+    };
+    for line in list.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let path = PathBuf::from(OsStr::from_bytes(line));
+        // Only our own temporary names: never an output.
+        if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(".cinline-"))
+        {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn llvm_s_last_word_is_its_error_line() {
+        let stderr = b"warning: something\nLLVM ERROR: out of memory\nAllocation failed\n";
+        assert_eq!(
+            last_message(&[], stderr).as_deref(),
+            Some("LLVM ERROR: out of memory")
+        );
+        let held = vec![
+            "LLVM ERROR: bad".to_string(),
+            "Allocation failed".to_string(),
+        ];
+        assert_eq!(
+            last_message(&held, b"x\n").as_deref(),
+            Some("LLVM ERROR: bad")
+        );
+        assert_eq!(last_message(&[], b"one\ntwo\n\n").as_deref(), Some("two"));
+        assert_eq!(last_message(&[], b""), None);
+    }
+
+    #[test]
+    fn a_crash_names_the_file_first() {
+        let crash = Crash {
+            signal: "SIGABRT".into(),
+            file: Some(PathBuf::from("h.bc")),
+            message: Some("LLVM ERROR: out of memory".into()),
+        };
+        assert_eq!(
+            crash.to_string(),
+            "h.bc: LLVM crashed (SIGABRT) on this input: LLVM ERROR: out of memory"
+        );
+    }
+
+    #[test]
+    fn only_our_temporary_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join(".cinline-abc");
+        let output = dir.path().join("out.o");
+        std::fs::write(&ours, b"").unwrap();
+        std::fs::write(&output, b"").unwrap();
+        let list = format!("{}\n{}\n", ours.display(), output.display());
+        std::fs::write(dir.path().join(TEMPS_FILE), list).unwrap();
+        remove_temps(dir.path());
+        assert!(!ours.exists());
+        assert!(output.exists());
+    }
+}

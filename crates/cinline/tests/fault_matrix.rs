@@ -1,0 +1,651 @@
+//! Faults: damaged bitcode, LLVM aborting, signals, outputs that must not
+//! be replaced, and the messages of point 11 of issue #10.
+//!
+//! The mutation matrix takes `CINLINE_FAULT_CASES` (default 300) cases from
+//! the seed `CINLINE_FAULT_SEED` (default 1), for longer runs from a script.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use common::{cinline, fixture, run_fail, run_ok, CLANG};
+
+/// The sample crate's bitcode and its helpers' bitcode, built with the real
+/// rustc and clang.
+struct Inputs {
+    dir: tempfile::TempDir,
+}
+
+impl Inputs {
+    fn build() -> Inputs {
+        let dir = tempfile::tempdir().unwrap();
+        let src = fixture("sample");
+        run_ok(
+            Command::new("rustc")
+                .args([
+                    "--edition=2021",
+                    "--crate-type=lib",
+                    "-Copt-level=2",
+                    "-Cpanic=abort",
+                    "--crate-name=sample",
+                    "--emit=llvm-bc",
+                ])
+                .arg("-o")
+                .arg(dir.path().join("sample.bc"))
+                .arg(src.join("sample.rs")),
+        );
+        run_ok(
+            cinline()
+                .arg("cc")
+                .arg(src.join("helpers.c"))
+                .arg("-o")
+                .arg(dir.path().join("helpers.bc")),
+        );
+        run_ok(
+            cinline()
+                .arg("link")
+                .arg(dir.path().join("sample.bc"))
+                .arg("--helpers")
+                .arg(dir.path().join("helpers.bc"))
+                .arg("-o")
+                .arg(dir.path().join("sample.o")),
+        );
+        Inputs { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn temps_beside(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".cinline-"))
+        .collect()
+}
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Mutates `bytes` (past the 4-byte magic, so that LLVM, not the magic
+/// check, meets the damage): returns the probe's description.
+fn mutate(bytes: &mut Vec<u8>, rng: &mut Rng) -> String {
+    let len = bytes.len();
+    match rng.below(3) {
+        0 => {
+            let at = 4 + rng.below(len - 4);
+            bytes.truncate(at);
+            format!("truncated at {at}")
+        }
+        1 => {
+            let flips = 1 + rng.below(4);
+            let mut at = Vec::new();
+            for _ in 0..flips {
+                let o = 4 + rng.below(len - 4);
+                bytes[o] ^= 1 << rng.below(8);
+                at.push(o.to_string());
+            }
+            format!("bit flips at {}", at.join(","))
+        }
+        _ => {
+            let o = 4 + rng.below(len - 4);
+            let n = (4 + rng.below(61)).min(len - o);
+            bytes[o..o + n].fill(0);
+            format!("{n} bytes zeroed at {o}")
+        }
+    }
+}
+
+/// Mutated crate and helper bitcode fed to `link` (as crate, as helper)
+/// and `report` (`--crate`, `--helpers`): never a signal or a panic; a
+/// failure is one error naming an input, with no output left.
+#[test]
+fn mutated_bitcode_never_takes_cinline_down() {
+    let inputs = Inputs::build();
+    let cases = env_number("CINLINE_FAULT_CASES", 300);
+    let seed = env_number("CINLINE_FAULT_SEED", 1);
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let commands = [
+        "link (crate)",
+        "link (helper)",
+        "report --crate",
+        "report --helpers",
+    ];
+    // command -> [accepted, refused naming the file, refused naming another input, crashes contained]
+    let mut table = vec![[0usize; 4]; commands.len()];
+    let mut failures = Vec::new();
+    let mut misnamed = Vec::new();
+    let start = Instant::now();
+    for case in 0..cases {
+        let which = rng.below(commands.len());
+        let source = if which == 0 || which == 2 {
+            "sample.bc"
+        } else {
+            "helpers.bc"
+        };
+        let mut bytes = std::fs::read(inputs.path(source)).unwrap();
+        let probe = mutate(&mut bytes, &mut rng);
+        let name = format!("m{case}.bc");
+        let mutated = inputs.path(&name);
+        std::fs::write(&mutated, &bytes).unwrap();
+        let output = inputs.path("out.o");
+        let (krate, helpers) = if source == "sample.bc" {
+            (mutated.clone(), inputs.path("helpers.bc"))
+        } else {
+            (inputs.path("sample.bc"), mutated.clone())
+        };
+        let mut cmd = cinline();
+        if which < 2 {
+            cmd.arg("link")
+                .arg(&krate)
+                .arg("--helpers")
+                .arg(&helpers)
+                .arg("-o")
+                .arg(&output);
+        } else {
+            cmd.arg("report")
+                .arg(inputs.path("sample.o"))
+                .arg("--helpers")
+                .arg(&helpers)
+                .arg("--crate")
+                .arg(&krate);
+        }
+        let out = cmd.output().unwrap();
+        let text = stderr(&out);
+        let what = format!("case {case}: {} of {source}, {probe}", commands[which]);
+        let row = &mut table[which];
+        match out.status.code() {
+            None => failures.push(format!("{what}: killed by a signal:\n{text}")),
+            Some(0) => row[0] += 1,
+            Some(1) => {
+                let errors: Vec<&str> = text
+                    .lines()
+                    .filter(|l| l.starts_with("cinline: error:"))
+                    .collect();
+                if text.contains("panicked") || errors.len() != 1 {
+                    failures.push(format!("{what}: not one error:\n{text}"));
+                } else if errors[0].contains(&name) {
+                    row[1] += 1;
+                } else if errors[0].contains("sample.bc") || errors[0].contains("helpers.bc") {
+                    // Known: the merged module's verifier names the crate.
+                    row[2] += 1;
+                    misnamed.push(format!("{what}: {}", errors[0]));
+                } else {
+                    failures.push(format!("{what}: the error names no input:\n{text}"));
+                }
+                if errors.iter().any(|e| e.contains("LLVM crashed")) {
+                    row[3] += 1;
+                }
+                if which < 2 && output.exists() {
+                    failures.push(format!("{what}: failed but left {}", output.display()));
+                }
+            }
+            Some(code) => failures.push(format!("{what}: exit {code}:\n{text}")),
+        }
+        let _ = std::fs::remove_file(&output);
+        let _ = std::fs::remove_file(&mutated);
+        let left = temps_beside(inputs.dir.path());
+        if !left.is_empty() {
+            failures.push(format!("{what}: temporary files left: {left:?}"));
+        }
+    }
+    let mut summary = format!(
+        "fault matrix: {cases} cases, seed {seed}, {:.1} s\n\
+         probe                | accepted | refused, file named | refused, other input named | of which LLVM crashes contained\n",
+        start.elapsed().as_secs_f64()
+    );
+    for (command, row) in commands.iter().zip(&table) {
+        writeln!(
+            summary,
+            "{command:<20} | {:>8} | {:>19} | {:>26} | {:>3}",
+            row[0], row[1], row[2], row[3]
+        )
+        .unwrap();
+    }
+    for line in &misnamed {
+        writeln!(summary, "other input named: {line}").unwrap();
+    }
+    eprintln!("{summary}");
+    assert!(failures.is_empty(), "{summary}\n{}", failures.join("\n\n"));
+}
+
+/// An LLVM abort in `cinline link` (injected: a worker aborts when it hands
+/// the file to LLVM): one error naming the file and LLVM's message, exit 1,
+/// no output, no temporary file.
+#[test]
+fn an_llvm_abort_is_an_error_naming_the_file() {
+    let inputs = Inputs::build();
+    let output = inputs.path("crashed.o");
+    let out = run_fail(
+        cinline()
+            .env("__CINLINE_FAULT", "helpers.bc")
+            .arg("link")
+            .arg(inputs.path("sample.bc"))
+            .arg("--helpers")
+            .arg(inputs.path("helpers.bc"))
+            .arg("-o")
+            .arg(&output),
+    );
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(text.lines().count(), 1, "one line:\n{text}");
+    assert!(
+        text.contains("helpers.bc: LLVM crashed (SIGABRT)"),
+        "{text}"
+    );
+    assert!(text.contains("LLVM ERROR: injected fault"), "{text}");
+    assert!(!output.exists());
+    assert!(temps_beside(inputs.dir.path()).is_empty());
+}
+
+/// A directory with a helper manifest for the sample's helpers, as
+/// `cinline-build` leaves in `OUT_DIR`.
+fn manifest_dir(inputs: &Inputs) -> PathBuf {
+    let dir = inputs.path("out_dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(inputs.path("helpers.bc"), dir.join("h.bc")).unwrap();
+    let symbols: Vec<String> = common::helper_names();
+    let rustc = cinline_host_llvm();
+    let manifest = serde_json_like(&[
+        ("format", "1".into()),
+        ("package", "\"sample\"".into()),
+        ("target", format!("\"{}\"", rustc.0)),
+        ("llvm_triple", format!("\"{}\"", rustc.0)),
+        ("llvm_version", format!("\"{}\"", rustc.1)),
+        ("bitcode", "[\"h.bc\"]".into()),
+        (
+            "symbols",
+            format!(
+                "[{}]",
+                symbols
+                    .iter()
+                    .map(|s| format!("\"{s}\""))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        ),
+    ]);
+    std::fs::write(dir.join("sample.cinline.json"), manifest).unwrap();
+    // The always-linked fallback library, for binaries.
+    run_ok(
+        Command::new(CLANG)
+            .args(["-O2", "-c"])
+            .arg(fixture("sample").join("helpers.c"))
+            .arg("-o")
+            .arg(dir.join("helpers.o")),
+    );
+    run_ok(
+        Command::new("ar")
+            .arg("crs")
+            .arg(dir.join("libsamplehelpers.a"))
+            .arg(dir.join("helpers.o")),
+    );
+    dir
+}
+
+fn serde_json_like(fields: &[(&str, String)]) -> String {
+    let body: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+    format!("{{{}}}", body.join(","))
+}
+
+/// rustc's host triple and LLVM version (`rustc -vV`).
+fn cinline_host_llvm() -> (String, String) {
+    let text = run_ok(Command::new("rustc").arg("-vV"));
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    (field("host:"), field("LLVM version:"))
+}
+
+/// The rustc wrapper (`cinline rustc ...`) for a crate whose helpers make
+/// the worker abort: rustc runs as cargo asked, one warning names the
+/// crate; `CINLINE_STRICT=1` fails instead.
+#[test]
+fn the_wrapper_falls_back_when_the_worker_dies() {
+    let inputs = Inputs::build();
+    let dir = manifest_dir(&inputs);
+    let out_dir = inputs.path("target");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let wrapper = |strict: bool| {
+        let mut cmd = cinline();
+        cmd.env("__CINLINE_FAULT", "h.bc")
+            .env_remove("CINLINE_STRICT")
+            .arg("rustc")
+            .args([
+                "--crate-name",
+                "sample",
+                "--edition=2021",
+                "--crate-type",
+                "lib",
+                "--emit=link",
+                "-Copt-level=2",
+                "-Cpanic=abort",
+                "-Ccodegen-units=1",
+            ])
+            .arg(fixture("sample").join("sample.rs"))
+            .arg(format!("-Lnative={}", dir.display()))
+            .arg("--out-dir")
+            .arg(&out_dir);
+        if strict {
+            cmd.env("CINLINE_STRICT", "1");
+        }
+        cmd.output().unwrap()
+    };
+    let out = wrapper(false);
+    let text = stderr(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("warning: cinline: crate `sample`: ")
+            && text.contains("h.bc: LLVM crashed (SIGABRT)")
+            && text.contains("built without cinline"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(out_dir.join("libsample.rlib").is_file());
+    let leftovers: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".bc"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let out = wrapper(true);
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("error: cinline: crate `sample`: "), "{text}");
+}
+
+/// The linker wrapper (rustc's linker, set up by the wrapper for a binary)
+/// whose worker dies: the real linker runs with the original arguments, the
+/// binary works, and the wrapper shows the warning.
+#[test]
+fn the_linker_falls_back_when_the_worker_dies() {
+    let inputs = Inputs::build();
+    let dir = manifest_dir(&inputs);
+    let out_dir = inputs.path("bin");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let main = inputs.path("main.rs");
+    std::fs::write(
+        &main,
+        "extern \"C\" { fn rust_helper_add_mul(a: i32, b: i32, c: i32) -> i32; }\n\
+         fn main() { let x = std::hint::black_box(6); println!(\"{}\", unsafe { rust_helper_add_mul(x, 1, 6) }); }\n",
+    )
+    .unwrap();
+    let out = cinline()
+        .env("__CINLINE_FAULT", "h.bc")
+        .env_remove("CINLINE_STRICT")
+        .arg("rustc")
+        .args([
+            "--crate-name",
+            "prog",
+            "--edition=2021",
+            "--crate-type",
+            "bin",
+            "--emit=link",
+            "-Copt-level=2",
+        ])
+        .arg(&main)
+        .arg(format!("-Lnative={}", dir.display()))
+        .args(["-l", "static=samplehelpers"])
+        .arg("--out-dir")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let text = stderr(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("warning: cinline: crate `prog`: ")
+            && text.contains("h.bc: LLVM crashed (SIGABRT)")
+            && text.contains("linked without cinline"),
+        "{text}"
+    );
+    let printed = run_ok(&mut Command::new(out_dir.join("prog")));
+    assert_eq!(printed.trim(), "42");
+}
+
+/// SIGTERM during an `--engine llvm-tools` link (clang made slow): the
+/// worker's children stop, no temporary file is left beside the output or
+/// in the scratch directory, exit 128 + 15.
+#[test]
+fn sigterm_stops_the_children_and_removes_temp_files() {
+    let inputs = Inputs::build();
+    let bin = inputs.path("slowbin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let llvm_link = common_which("llvm-link-22");
+    std::os::unix::fs::symlink(llvm_link, bin.join("llvm-link")).unwrap();
+    let pid_file = inputs.path("clang.pid");
+    let clang = bin.join("clang");
+    std::fs::write(
+        &clang,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in --version) exec {CLANG} --version;; esac\n\
+             echo $$ > {}\nexec sleep 60\n",
+            pid_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&clang, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tmp = inputs.path("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let output = inputs.path("slow.o");
+    let mut child = cinline()
+        .env("TMPDIR", &tmp)
+        .arg("link")
+        .arg(inputs.path("sample.bc"))
+        .arg("--helpers")
+        .arg(inputs.path("helpers.bc"))
+        .args(["--engine", "llvm-tools", "--llvm-bin"])
+        .arg(&bin)
+        .arg("-o")
+        .arg(&output)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !pid_file.exists() {
+        assert!(Instant::now() < deadline, "the slow clang never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let clang_pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    run_ok(Command::new("kill").args(["-TERM", &child.id().to_string()]));
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + 15));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(clang_pid) {
+        assert!(Instant::now() < deadline, "clang {clang_pid} still runs");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!output.exists());
+    assert!(temps_beside(inputs.dir.path()).is_empty());
+    let scratch: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().collect();
+    assert!(scratch.is_empty(), "left in TMPDIR: {scratch:?}");
+}
+
+/// Whether process `pid` runs (a zombie does not count).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+fn common_which(name: &str) -> PathBuf {
+    let text = run_ok(
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {name}")),
+    );
+    PathBuf::from(text.trim())
+}
+
+/// `-o` through a symlink, at a device, at a directory, at an input; the
+/// permissions of new and replaced outputs.
+#[test]
+fn outputs_are_written_through_or_refused() {
+    let inputs = Inputs::build();
+    let link = |output: &Path| {
+        cinline()
+            .arg("link")
+            .arg(inputs.path("sample.bc"))
+            .arg("--helpers")
+            .arg(inputs.path("helpers.bc"))
+            .arg("-o")
+            .arg(output)
+            .output()
+            .unwrap()
+    };
+    // A symlink stays a link; its target gets the object, keeps its mode
+    // less setuid.
+    let target = inputs.path("target.o");
+    std::fs::write(&target, b"old").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o4750)).unwrap();
+    let sym = inputs.path("sym.o");
+    std::os::unix::fs::symlink(&target, &sym).unwrap();
+    let out = link(&sym);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(&sym)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read(&target).unwrap().starts_with(b"\x7fELF"));
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o750);
+    // A new output: 0666 less the umask.
+    let fresh = inputs.path("fresh.o");
+    assert!(link(&fresh).status.success());
+    let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode & 0o7111, 0, "{mode:o}");
+    assert_eq!(mode & 0o600, 0o600, "{mode:o}");
+    // A character device is written into, never replaced.
+    let out = link(Path::new("/dev/null"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let meta = std::fs::symlink_metadata("/dev/null").unwrap();
+    use std::os::unix::fs::FileTypeExt;
+    assert!(meta.file_type().is_char_device());
+    // A directory and an input are refused, before any work.
+    let dir_out = link(inputs.dir.path());
+    assert_eq!(dir_out.status.code(), Some(1));
+    assert!(
+        stderr(&dir_out).contains("it is a directory"),
+        "{}",
+        stderr(&dir_out)
+    );
+    let spelled = inputs.dir.path().join(".").join("helpers.bc");
+    let before = std::fs::read(inputs.path("helpers.bc")).unwrap();
+    let input_out = link(&spelled);
+    assert_eq!(input_out.status.code(), Some(1));
+    assert!(
+        stderr(&input_out).contains("it is the input"),
+        "{}",
+        stderr(&input_out)
+    );
+    assert_eq!(std::fs::read(inputs.path("helpers.bc")).unwrap(), before);
+    // `cinline cc -o` its own input.
+    let c = inputs.path("h.c");
+    std::fs::copy(fixture("sample").join("helpers.c"), &c).unwrap();
+    let out = cinline()
+        .arg("cc")
+        .arg(&c)
+        .arg("-o")
+        .arg(&c)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("it is the input"), "{}", stderr(&out));
+}
+
+/// Point 11's messages: an ELF object as the crate, a directory given to
+/// `cinline cc`, an explicit clang that does not exist or does not run.
+#[test]
+fn messages_name_the_file_and_what_to_do() {
+    let inputs = Inputs::build();
+    let out = run_fail(
+        cinline()
+            .arg("link")
+            .arg(inputs.path("sample.o"))
+            .arg("--helpers")
+            .arg(inputs.path("helpers.bc"))
+            .arg("-o")
+            .arg(inputs.path("x.o")),
+    );
+    let text = stderr(&out);
+    assert!(
+        text.contains("sample.o: not LLVM bitcode")
+            && text.contains("ELF object file")
+            && text.contains("rustc --emit=llvm-bc"),
+        "{text}"
+    );
+
+    let out = run_fail(
+        cinline()
+            .arg("cc")
+            .arg(inputs.dir.path())
+            .arg("-o")
+            .arg(inputs.path("h.bc")),
+    );
+    let text = stderr(&out);
+    assert!(
+        text.contains("no .c input given")
+            && text.contains(&format!("`{}` is a directory", inputs.dir.path().display())),
+        "{text}"
+    );
+
+    let helpers_c = fixture("sample").join("helpers.c");
+    for (how, value) in [
+        ("env", "/nonexistent/clang"),
+        ("flag", "/nonexistent/clang"),
+        ("env", "/bin/true"),
+    ] {
+        let mut cmd = cinline();
+        cmd.arg("cc");
+        if how == "env" {
+            cmd.env("CLANG", value);
+        } else {
+            cmd.args(["--clang", value]);
+        }
+        let out = run_fail(cmd.arg(&helpers_c).arg("-o").arg(inputs.path("h.bc")));
+        let text = stderr(&out);
+        assert!(text.contains(&format!("clang {value} (from ")), "{text}");
+        assert!(!inputs.path("h.bc").exists());
+    }
+}
