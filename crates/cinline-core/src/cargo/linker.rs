@@ -109,6 +109,7 @@ pub(super) fn run(args: &[OsString]) -> ExitCode {
         env_keys::REAL_LINKER,
         env_keys::MANIFESTS,
         env_keys::CODEGEN,
+        env_keys::ACTIVE,
     ] {
         cmd.env_remove(key);
     }

@@ -13,6 +13,7 @@
 
 mod archive;
 mod cgu;
+pub mod chain;
 mod helpers;
 mod linker;
 mod own_codegen;
@@ -47,6 +48,10 @@ pub(crate) mod env_keys {
     pub const STEM: &str = "__CINLINE_STEM";
     /// The crate's output directory.
     pub const OUT_DIR: &str = "__CINLINE_OUT_DIR";
+    /// Set by the rustc wrapper for what it runs: a wrapper entered with it
+    /// set was called back by the wrapper it chains (itself, under another
+    /// name, or a script calling it), and runs rustc directly.
+    pub const ACTIVE: &str = "__CINLINE_WRAPPER_ACTIVE";
 }
 
 /// The part this executable plays, when it is not the plain CLI.

@@ -92,6 +92,10 @@ pub(super) fn compile_archive(
         .collect();
     let scratch =
         tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    // rustc's libLLVM is loaded here, once, before the workers start (each
+    // `link` below would otherwise be the first to load it). An error is
+    // left for `link` to report, with its fallback to the llvm-tools engine.
+    let _ = crate::toolchain::load_libllvm(rustc);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(units.len())

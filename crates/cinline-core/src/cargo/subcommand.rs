@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 use super::record::Record;
-use super::{env_keys, exit_code};
+use super::{chain, env_keys, exit_code, log};
 use crate::getenv;
 
 const USAGE: &str =
@@ -69,11 +69,30 @@ fn cargo(args: &[OsString]) -> ExitCode {
     };
     let mut cmd = Command::new(getenv("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.args(args).env("RUSTC_WRAPPER", &me);
-    // A wrapper the user already had (sccache...) is called in turn.
-    if let Some(existing) = getenv("RUSTC_WRAPPER").or_else(|| getenv("CARGO_BUILD_RUSTC_WRAPPER"))
-    {
-        if existing != me.as_os_str() {
-            cmd.env(env_keys::CHAIN_WRAPPER, existing);
+    // A wrapper the user already had (sccache...) is called in turn, unless
+    // it is cinline again (which would call itself without end).
+    let cwd = std::env::current_dir().unwrap_or_default();
+    cmd.env_remove(env_keys::CHAIN_WRAPPER);
+    if let Some(chained) = chain::configured(args, &cwd) {
+        if chain::is_self(&chained.program) {
+            log(|| {
+                format!(
+                    "{} ({}) is cinline itself: not chained",
+                    chained.value, chained.source
+                )
+            });
+        } else if crate::toolchain::which(chained.program.as_os_str()).is_none() {
+            eprintln!(
+                "error: cinline: the rustc wrapper `{}` set by {} is not an executable file \
+                 ({} not found); install it, or fix or unset {}",
+                chained.value,
+                chained.source,
+                chained.program.display(),
+                chained.source
+            );
+            return ExitCode::from(1);
+        } else {
+            cmd.env(env_keys::CHAIN_WRAPPER, &chained.program);
         }
     }
     cmd.env_remove("CARGO_BUILD_RUSTC_WRAPPER");

@@ -17,9 +17,20 @@ use crate::link::Codegen;
 use crate::manifest::Manifest;
 use crate::toolchain::Rustc;
 
-/// The command that runs rustc: through the user's own wrapper if any.
+/// The command that runs rustc: through the user's own wrapper if any
+/// (never through cinline itself, and never when this wrapper was called
+/// back by the one it chains). What it runs is marked [`env_keys::ACTIVE`].
 fn rustc_command(program: &OsString, args: &[OsString]) -> Command {
-    match getenv(env_keys::CHAIN_WRAPPER) {
+    let chain = getenv(env_keys::CHAIN_WRAPPER)
+        .filter(|_| getenv(env_keys::ACTIVE).is_none())
+        .filter(|chain| {
+            let me = super::chain::is_self(Path::new(chain));
+            if me {
+                log(|| format!("{} is cinline itself: not chained", chain.to_string_lossy()));
+            }
+            !me
+        });
+    let mut cmd = match chain {
         Some(chain) => {
             let mut cmd = Command::new(chain);
             cmd.arg(program).args(args);
@@ -30,6 +41,19 @@ fn rustc_command(program: &OsString, args: &[OsString]) -> Command {
             cmd.args(args);
             cmd
         }
+    };
+    cmd.env(env_keys::ACTIVE, "1");
+    cmd
+}
+
+/// What to tell the user when `rustc_command` cannot start.
+fn cannot_run(program: &OsString, e: &std::io::Error) -> String {
+    match getenv(env_keys::CHAIN_WRAPPER).filter(|_| getenv(env_keys::ACTIVE).is_none()) {
+        Some(chain) => format!(
+            "cannot run the rustc wrapper {} (your RUSTC_WRAPPER or build.rustc-wrapper, called in turn by cinline): {e}; install it, or fix or unset that setting",
+            chain.to_string_lossy()
+        ),
+        None => format!("cannot run rustc {}: {e}", program.to_string_lossy()),
     }
 }
 
@@ -38,10 +62,7 @@ fn pass_through(program: &OsString, args: &[OsString]) -> ExitCode {
     match rustc_command(program, args).status() {
         Ok(status) => exit_code(status),
         Err(e) => {
-            eprintln!(
-                "error: cinline: cannot run {}: {e}",
-                program.to_string_lossy()
-            );
+            eprintln!("error: cinline: {}", cannot_run(program, &e));
             ExitCode::from(1)
         }
     }
@@ -53,6 +74,11 @@ pub(super) fn run(args: &[OsString]) -> ExitCode {
         eprintln!("error: cinline: called as a rustc wrapper without a rustc");
         return ExitCode::from(1);
     };
+    if getenv(env_keys::ACTIVE).is_some() {
+        // Called back by the wrapper cinline chains: rustc, as asked.
+        log(|| "entered again through the chained wrapper: running rustc directly".into());
+        return pass_through(program, rustc_args);
+    }
     let inv = match decide(rustc_args) {
         Decision::Handle(inv) => inv,
         Decision::PassThrough(why) => {
@@ -176,7 +202,7 @@ fn handle(
     let output = match cmd.output() {
         Ok(output) => output,
         Err(e) => {
-            warn(&inv.crate_name, &format!("cannot run rustc: {e}"));
+            warn(&inv.crate_name, &cannot_run(program, &e));
             return pass_through(program, rustc_args);
         }
     };
