@@ -7,9 +7,9 @@ use std::path::Path;
 use object::{Object, ObjectSymbol};
 
 use super::helpers::HelperSet;
-use super::record::Unit;
+use super::record::{LeftCall, Unit};
 use crate::inline_attrs::Mismatch;
-use crate::link::{link, Codegen, LinkOptions};
+use crate::link::{link, Codegen, LinkOptions, LinkOutcome};
 use crate::report::scan_object;
 use crate::toolchain::Rustc;
 use crate::Error;
@@ -25,6 +25,8 @@ pub struct Inlined {
     pub left: usize,
     /// Attribute mismatches met (reconciled or not).
     pub mismatches: Vec<Mismatch>,
+    /// The helpers left, with why.
+    pub left_calls: Vec<LeftCall>,
 }
 
 impl Inlined {
@@ -36,6 +38,7 @@ impl Inlined {
             left: self.left,
             replaced: true,
             mismatches: self.mismatches.iter().map(ToString::to_string).collect(),
+            left_calls: self.left_calls.clone(),
         }
     }
 }
@@ -72,7 +75,7 @@ pub fn inline_cgu(
     if calls.is_empty() {
         return Ok(None);
     }
-    let calls_before = calls.values().map(|(refs, _)| refs).sum();
+    let calls_before: usize = calls.values().map(|(refs, _)| refs).sum();
     let scratch = tempfile::tempdir().map_err(Error::write(std::env::temp_dir()))?;
     let output = scratch.path().join("cgu.o");
     let outcome = link(
@@ -96,24 +99,81 @@ pub fn inline_cgu(
             bitcode.display()
         )));
     }
-    let left = helper_references(bitcode, &new, helpers)?;
+    let left_calls = left_calls(bitcode, &new, helpers, &outcome)?;
+    let left = left_calls.iter().map(|c| c.calls).sum();
     Ok(Some(Inlined {
         object: new,
-        calls_before,
+        // Inlining may copy a call (a Rust function inlined in two places
+        // keeps a helper call in each): found is never less than left.
+        calls_before: calls_before.max(left),
         left,
         mismatches: outcome.mismatches,
+        left_calls,
     }))
 }
 
-/// References to helpers in `object` (made from `bitcode`), a kept copy of
-/// a helper counting as one: 0 when every call was inlined.
-pub fn helper_references(
+/// The helpers `object` (made from `bitcode` by the link that gave
+/// `outcome`) still references, each with its count (a kept copy of a
+/// helper counting as one) and the reason the link gave for it.
+pub fn left_calls(
     bitcode: &Path,
     object: &[u8],
     helpers: &HelperSet,
-) -> crate::Result<usize> {
+    outcome: &LinkOutcome,
+) -> crate::Result<Vec<LeftCall>> {
     Ok(scan_object(bitcode, object, &helpers.symbols)?
-        .values()
-        .map(|(refs, defined)| refs + usize::from(*defined))
-        .sum())
+        .into_iter()
+        .map(|(helper, (refs, defined))| (helper, refs + usize::from(defined)))
+        .filter(|(_, calls)| *calls > 0)
+        .map(|(helper, calls)| {
+            let reason = outcome
+                .out_of_line
+                .iter()
+                .find(|o| o.helper == helper)
+                .map(|o| o.reason.clone())
+                .or_else(|| {
+                    outcome
+                        .mismatches
+                        .iter()
+                        .find(|m| m.helper == helper && !m.reconciled)
+                        .map(|m| m.kind.to_string())
+                })
+                .unwrap_or_else(|| "reason unknown".into());
+            LeftCall {
+                helper,
+                calls,
+                reason,
+            }
+        })
+        .collect())
+}
+
+/// Each helper `object` (rustc's, made without cinline) references, with
+/// `reason` for all of them: a unit whose calls all stay out of line.
+pub fn unit_left_out(
+    name: &str,
+    path: &Path,
+    object: &[u8],
+    helpers: &HelperSet,
+    reason: &str,
+) -> Option<Unit> {
+    let left_calls: Vec<LeftCall> = scan_object(path, object, &helpers.symbols)
+        .ok()?
+        .into_iter()
+        .filter(|(_, (refs, _))| *refs > 0)
+        .map(|(helper, (calls, _))| LeftCall {
+            helper,
+            calls,
+            reason: reason.to_string(),
+        })
+        .collect();
+    let left: usize = left_calls.iter().map(|c| c.calls).sum();
+    (left > 0).then(|| Unit {
+        name: name.to_string(),
+        calls_before: left,
+        left,
+        replaced: false,
+        mismatches: Vec::new(),
+        left_calls,
+    })
 }

@@ -151,11 +151,6 @@ pub(crate) fn log(what: impl FnOnce() -> String) {
     }
 }
 
-/// Prints a warning the way cargo shows wrapper output.
-pub(crate) fn warn(crate_name: &str, what: &str) {
-    eprintln!("warning: cinline: crate `{crate_name}`: {what}; its helper calls stay out of line");
-}
-
 /// An exit code from a child's status (signals become 101, like rustc's ICE).
 pub(crate) fn exit_code(status: std::process::ExitStatus) -> ExitCode {
     ExitCode::from(status.code().map_or(101, |c| c.clamp(0, 255) as u8))

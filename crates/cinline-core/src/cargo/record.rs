@@ -19,6 +19,12 @@ pub struct Record {
     pub units: Vec<Unit>,
     /// Why something was not done.
     pub warnings: Vec<String>,
+    /// Set when the whole crate was built without cinline: why.
+    #[serde(default)]
+    pub fallback: Option<String>,
+    /// A test harness (`--test`): kept apart from the crate's own record.
+    #[serde(default)]
+    pub test: bool,
 }
 
 /// One codegen unit that called helpers.
@@ -34,6 +40,28 @@ pub struct Unit {
     pub replaced: bool,
     /// Attribute mismatches, as text.
     pub mismatches: Vec<String>,
+    /// The helpers still referenced, with why: their counts add up to
+    /// `left`.
+    #[serde(default)]
+    pub left_calls: Vec<LeftCall>,
+}
+
+/// Calls of one helper left out of line in a unit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftCall {
+    /// The helper symbol.
+    pub helper: String,
+    /// References left to it (a kept local copy counts one).
+    pub calls: usize,
+    /// Why, as far as known ("reason unknown" otherwise).
+    pub reason: String,
+}
+
+impl Unit {
+    /// Calls inlined: found minus left.
+    pub fn inlined(&self) -> usize {
+        self.calls_before.saturating_sub(self.left)
+    }
 }
 
 /// Where records of a build with outputs in `out_dir` go: `<profile>/cinline`
@@ -43,16 +71,93 @@ pub fn dir_for(out_dir: &Path) -> PathBuf {
 }
 
 impl Record {
-    /// Writes the record into `dir` as `<stem>.<kind>.json`.
+    /// Helper calls found in the crate.
+    pub fn found(&self) -> usize {
+        self.units.iter().map(|u| u.calls_before).sum()
+    }
+
+    /// Helper calls left out of line.
+    pub fn left(&self) -> usize {
+        self.units.iter().map(|u| u.left).sum()
+    }
+
+    /// Whether anything was left out of line or not done: what
+    /// `CINLINE_STRICT` refuses.
+    pub fn incomplete(&self) -> bool {
+        self.fallback.is_some() || !self.warnings.is_empty() || self.left() > 0
+    }
+
+    /// Whether a failure (not a property of the inputs, such as an
+    /// attribute mismatch) kept cinline from finishing: the crate should be
+    /// built again next time.
+    pub fn failed(&self) -> bool {
+        self.fallback.is_some() || !self.warnings.is_empty()
+    }
+
+    /// One line for the user on what was left and why, or `None` when
+    /// every helper call was inlined.
+    pub fn summary(&self) -> Option<String> {
+        let (found, left) = (self.found(), self.left());
+        let mut reasons: Vec<String> = Vec::new();
+        let mut add = |r: String| {
+            if !reasons.contains(&r) {
+                reasons.push(r);
+            }
+        };
+        if let Some(why) = &self.fallback {
+            add(format!("built without cinline: {why}"));
+        }
+        for w in &self.warnings {
+            add(w.clone());
+        }
+        for call in self.units.iter().flat_map(|u| &u.left_calls) {
+            add(format!("{}: {}", call.helper, call.reason));
+        }
+        if reasons.is_empty() && left == 0 {
+            return None;
+        }
+        let shown = reasons.len().min(2);
+        let more = match reasons.len() - shown {
+            0 => String::new(),
+            n => format!("; and {n} more (cargo cinline report)"),
+        };
+        let counts = if self.fallback.is_some() && found == 0 {
+            "helper calls left out of line".to_string()
+        } else {
+            format!("{left} of {found} helper call(s) left out of line")
+        };
+        Some(format!("{counts}: {}{more}", reasons[..shown].join("; ")))
+    }
+
+    /// Writes the record into `dir` as `<stem>.<kind>.json`, and removes
+    /// older records of the same crate, kind and harness under another
+    /// stem (the crate was rebuilt with other settings): the report then
+    /// describes each crate's last build only.
     pub fn save(&self, dir: &Path) -> crate::Result<()> {
         std::fs::create_dir_all(dir).map_err(crate::Error::write(dir))?;
-        let path = dir.join(format!("{}.{}.json", self.stem, self.kind));
+        let name = format!("{}.{}.json", self.stem, self.kind);
+        let path = dir.join(&name);
         write_atomic(
             &path,
             serde_json::to_string_pretty(self)
                 .expect("records serialize")
                 .as_bytes(),
-        )
+        )?;
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let other = entry.path();
+            if entry.file_name().to_string_lossy() == name
+                || other.extension().is_none_or(|e| e != "json")
+            {
+                continue;
+            }
+            if let Some(old) = Record::load(&other) {
+                if (&old.crate_name, &old.kind, old.test) == (&self.crate_name, &self.kind, self.test)
+                {
+                    let _ = std::fs::remove_file(&other);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The record at `path`, if there is a readable one.
@@ -66,6 +171,7 @@ impl Record {
             .into_iter()
             .flatten()
             .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
             .filter_map(|e| Record::load(&e.path()))
             .collect();
         records.sort_by(|a, b| {

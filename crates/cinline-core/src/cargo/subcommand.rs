@@ -134,26 +134,37 @@ fn report(args: &[OsString]) -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    let (mut calls, mut left) = (0, 0);
+    let (mut found, mut left) = (0, 0);
     for r in &records {
-        let before: usize = r.units.iter().map(|u| u.calls_before).sum();
-        let after: usize = r.units.iter().map(|u| u.left).sum();
-        calls += before;
-        left += after;
+        let (f, l) = (r.found(), r.left());
+        found += f;
+        left += l;
         println!(
-            "{} ({}): {} unit(s) calling helpers, {before} helper call(s), {after} left",
+            "{} ({}): {} unit(s) calling helpers, {f} helper call(s), {} inlined, {l} left{}",
             r.crate_name,
             r.kind,
-            r.units.len()
+            r.units.len(),
+            f.saturating_sub(l),
+            if r.test { " [test harness]" } else { "" }
         );
+        if let Some(why) = &r.fallback {
+            println!("  built without cinline: {why}");
+        }
         for u in r
             .units
             .iter()
             .filter(|u| u.left > 0 || !u.mismatches.is_empty())
         {
-            println!("  {}: {} left", u.name, u.left);
+            println!("  {}: {} found, {} left", u.name, u.calls_before, u.left);
+            for c in &u.left_calls {
+                println!("    - {} ({} left): {}", c.helper, c.calls, c.reason);
+            }
+            let unexplained = u.left - u.left_calls.iter().map(|c| c.calls).sum::<usize>().min(u.left);
+            if unexplained > 0 {
+                println!("    - {unexplained} left: reason unknown");
+            }
             for m in &u.mismatches {
-                println!("    - {m}");
+                println!("    mismatch: {m}");
             }
         }
         for w in &r.warnings {
@@ -161,8 +172,9 @@ fn report(args: &[OsString]) -> ExitCode {
         }
     }
     println!(
-        "total: {calls} helper call(s) in {} record(s), {left} left",
-        records.len()
+        "total: {found} helper call(s) in {} record(s), {} inlined, {left} left",
+        records.len(),
+        found.saturating_sub(left)
     );
     ExitCode::SUCCESS
 }
