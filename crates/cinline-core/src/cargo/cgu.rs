@@ -1,7 +1,7 @@
 //! Inlining helpers into one codegen unit: rustc's bitcode of the unit in,
 //! a replacement for rustc's object of the unit out.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use object::{Object, ObjectSymbol};
@@ -121,9 +121,10 @@ pub fn left_calls(
     helpers: &HelperSet,
     outcome: &LinkOutcome,
 ) -> crate::Result<Vec<LeftCall>> {
-    Ok(scan_object(bitcode, object, &helpers.symbols)?
+    Ok(code_references(bitcode, object, &helpers.symbols)?
         .into_iter()
-        .map(|(helper, (refs, defined))| (helper, refs + usize::from(defined)))
+        // A kept copy nothing calls still counts once.
+        .map(|(helper, (refs, defined))| (helper, refs.max(usize::from(defined))))
         .filter(|(_, calls)| *calls > 0)
         .map(|(helper, calls)| {
             let reason = outcome
@@ -148,6 +149,61 @@ pub fn left_calls(
         .collect())
 }
 
+/// Like [`scan_object`], counting only the references from code and data:
+/// those from debug information and unwind tables (which a kept copy of a
+/// helper has, and which are no calls) are left out, so that a count of
+/// calls left is comparable with the calls found in rustc's object.
+pub fn code_references(
+    path: &Path,
+    data: &[u8],
+    helpers: &BTreeSet<String>,
+) -> crate::Result<BTreeMap<String, (usize, bool)>> {
+    use object::{ObjectSection, RelocationTarget};
+    let file = object::File::parse(data)
+        .map_err(|e| Error::Usage(format!("{}: not an object file: {e}", path.display())))?;
+    let mut by_symbol = BTreeMap::new();
+    let mut by_section = BTreeMap::new();
+    let mut found: BTreeMap<String, (usize, bool)> = BTreeMap::new();
+    for symbol in file.symbols() {
+        let Ok(name) = symbol.name() else { continue };
+        if !helpers.contains(name) {
+            continue;
+        }
+        by_symbol.insert(symbol.index().0, name.to_string());
+        let defined = !symbol.is_undefined();
+        if defined {
+            if let Some(section) = symbol.section_index() {
+                by_section.insert(section.0, name.to_string());
+            }
+        }
+        found.entry(name.to_string()).or_default().1 |= defined;
+    }
+    for section in file.sections() {
+        let name = section.name().unwrap_or_default();
+        if name.starts_with(".debug") || name.starts_with(".eh_frame") {
+            continue;
+        }
+        for (_, relocation) in section.relocations() {
+            let RelocationTarget::Symbol(index) = relocation.target() else {
+                continue;
+            };
+            let helper = by_symbol.get(&index.0).cloned().or_else(|| {
+                let symbol = file.symbol_by_index(index).ok()?;
+                let target = symbol.section_index()?;
+                // A section symbol standing for a local helper's section,
+                // not the helper's own section referring to itself.
+                (symbol.kind() == object::SymbolKind::Section && target != section.index())
+                    .then(|| by_section.get(&target.0).cloned())
+                    .flatten()
+            });
+            if let Some(helper) = helper {
+                found.entry(helper).or_default().0 += 1;
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Each helper `object` (rustc's, made without cinline) references, with
 /// `reason` for all of them: a unit whose calls all stay out of line.
 pub fn unit_left_out(
@@ -157,7 +213,7 @@ pub fn unit_left_out(
     helpers: &HelperSet,
     reason: &str,
 ) -> Option<Unit> {
-    let left_calls: Vec<LeftCall> = scan_object(path, object, &helpers.symbols)
+    let left_calls: Vec<LeftCall> = code_references(path, object, &helpers.symbols)
         .ok()?
         .into_iter()
         .filter(|(_, (refs, _))| *refs > 0)

@@ -94,39 +94,58 @@ impl Record {
         self.fallback.is_some() || !self.warnings.is_empty()
     }
 
-    /// One line for the user on what was left and why, or `None` when
-    /// every helper call was inlined.
+    /// One short line for the user on what was left and why, or `None`
+    /// when every helper call was inlined and nothing failed.
     pub fn summary(&self) -> Option<String> {
         let (found, left) = (self.found(), self.left());
-        let mut reasons: Vec<String> = Vec::new();
-        let mut add = |r: String| {
-            if !reasons.contains(&r) {
-                reasons.push(r);
-            }
-        };
         if let Some(why) = &self.fallback {
-            add(format!("built without cinline: {why}"));
+            let calls = match left {
+                0 => "its helper calls stay out of line".to_string(),
+                n => format!("{n} helper call(s) left out of line"),
+            };
+            return Some(format!("built without cinline ({why}); {calls}"));
         }
-        for w in &self.warnings {
-            add(w.clone());
-        }
+        // Reasons, most calls first, each with the helpers it concerns.
+        let mut reasons: Vec<(String, usize, Vec<&str>)> = Vec::new();
         for call in self.units.iter().flat_map(|u| &u.left_calls) {
-            add(format!("{}: {}", call.helper, call.reason));
+            match reasons.iter_mut().find(|r| r.0 == call.reason) {
+                Some(r) => {
+                    r.1 += call.calls;
+                    if !r.2.contains(&call.helper.as_str()) {
+                        r.2.push(&call.helper);
+                    }
+                }
+                None => reasons.push((call.reason.clone(), call.calls, vec![&call.helper])),
+            }
         }
-        if reasons.is_empty() && left == 0 {
+        reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
+        let mut parts: Vec<String> = reasons
+            .iter()
+            .map(|(reason, _, helpers)| {
+                let names = match helpers.len() {
+                    1 => helpers[0].to_string(),
+                    n => format!("{} and {} more", helpers[0], n - 1),
+                };
+                format!("{reason} ({names})")
+            })
+            .collect();
+        // Failures not already told as the reason of a call left.
+        for w in &self.warnings {
+            if !reasons.iter().any(|r| r.0.contains(w.as_str())) && !parts.contains(w) {
+                parts.push(w.clone());
+            }
+        }
+        if parts.is_empty() && left == 0 {
             return None;
         }
-        let shown = reasons.len().min(2);
-        let more = match reasons.len() - shown {
+        let more = match parts.len().saturating_sub(1) {
             0 => String::new(),
-            n => format!("; and {n} more (cargo cinline report)"),
+            n => format!("; and {n} more reason(s): see `cargo cinline report`"),
         };
-        let counts = if self.fallback.is_some() && found == 0 {
-            "helper calls left out of line".to_string()
-        } else {
-            format!("{left} of {found} helper call(s) left out of line")
-        };
-        Some(format!("{counts}: {}{more}", reasons[..shown].join("; ")))
+        Some(format!(
+            "{left} of {found} helper call(s) left out of line: {}{more}",
+            parts.first().map_or("reason unknown", String::as_str)
+        ))
     }
 
     /// Writes the record into `dir` as `<stem>.<kind>.json`, and removes
@@ -151,7 +170,8 @@ impl Record {
                 continue;
             }
             if let Some(old) = Record::load(&other) {
-                if (&old.crate_name, &old.kind, old.test) == (&self.crate_name, &self.kind, self.test)
+                if (&old.crate_name, &old.kind, old.test)
+                    == (&self.crate_name, &self.kind, self.test)
                 {
                     let _ = std::fs::remove_file(&other);
                 }

@@ -159,7 +159,12 @@ fn report(args: &[OsString]) -> ExitCode {
             for c in &u.left_calls {
                 println!("    - {} ({} left): {}", c.helper, c.calls, c.reason);
             }
-            let unexplained = u.left - u.left_calls.iter().map(|c| c.calls).sum::<usize>().min(u.left);
+            let unexplained = u.left
+                - u.left_calls
+                    .iter()
+                    .map(|c| c.calls)
+                    .sum::<usize>()
+                    .min(u.left);
             if unexplained > 0 {
                 println!("    - {unexplained} left: reason unknown");
             }

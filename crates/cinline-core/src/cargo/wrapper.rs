@@ -102,13 +102,7 @@ pub(super) fn run(args: &[OsString]) -> ExitCode {
     }
     match prepare(program, &inv) {
         Ok((rustc, helpers, target, skipped)) if !helpers.is_empty() => handle(
-            program,
-            rustc_args,
-            &inv,
-            &rustc,
-            &helpers,
-            &target,
-            skipped,
+            program, rustc_args, &inv, &rustc, &helpers, &target, skipped,
         ),
         // Manifests there, none usable: the crate cannot inline anything.
         Ok((_, _, _, skipped)) => fall_back(program, rustc_args, &inv, None, &skipped.join("; ")),
@@ -355,7 +349,11 @@ fn handle(
     if !output.status.success() {
         // Under CINLINE_STRICT: the linker wrapper refused (its record
         // says why; rustc shows the linker's output among much else).
-        if let Some(summary) = link.as_ref().filter(|r| r.incomplete()).and_then(Record::summary) {
+        if let Some(summary) = link
+            .as_ref()
+            .filter(|r| r.incomplete())
+            .and_then(Record::summary)
+        {
             eprintln!(
                 "error: cinline: crate `{}`: {summary} (CINLINE_STRICT is set)",
                 inv.crate_name
