@@ -90,7 +90,7 @@ pub(super) fn run(args: &[OsString]) -> ExitCode {
     // rustc hides what a linker prints when it succeeds: the rustc
     // wrapper reads this record and tells the user.
     if let Some(out_dir) = getenv(env_keys::OUT_DIR) {
-        let _ = record.save(&dir_for(Path::new(&out_dir)));
+        let _ = record.write(&dir_for(Path::new(&out_dir)));
     }
     if strict() && record.incomplete() {
         eprintln!(

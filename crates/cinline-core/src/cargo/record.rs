@@ -153,15 +153,8 @@ impl Record {
     /// stem (the crate was rebuilt with other settings): the report then
     /// describes each crate's last build only.
     pub fn save(&self, dir: &Path) -> crate::Result<()> {
-        std::fs::create_dir_all(dir).map_err(crate::Error::write(dir))?;
+        self.write(dir)?;
         let name = format!("{}.{}.json", self.stem, self.kind);
-        let path = dir.join(&name);
-        write_atomic(
-            &path,
-            serde_json::to_string_pretty(self)
-                .expect("records serialize")
-                .as_bytes(),
-        )?;
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let other = entry.path();
             if entry.file_name().to_string_lossy() == name
@@ -178,6 +171,20 @@ impl Record {
             }
         }
         Ok(())
+    }
+
+    /// Writes the record into `dir` as `<stem>.<kind>.json`, leaving other
+    /// records alone (the linker wrapper's: it cannot tell a test harness
+    /// from the crate, the rustc wrapper saves the record again).
+    pub fn write(&self, dir: &Path) -> crate::Result<()> {
+        std::fs::create_dir_all(dir).map_err(crate::Error::write(dir))?;
+        let path = dir.join(format!("{}.{}.json", self.stem, self.kind));
+        write_atomic(
+            &path,
+            serde_json::to_string_pretty(self)
+                .expect("records serialize")
+                .as_bytes(),
+        )
     }
 
     /// The record at `path`, if there is a readable one.
