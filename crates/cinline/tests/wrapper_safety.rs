@@ -599,3 +599,44 @@ fn strict_mode_refuses_skipped_manifests() {
     drop(_restore);
     ws.build_ok(&[]);
 }
+
+/// A crate rebuilt under another hash (other settings) leaves one record
+/// in the report, its last build's.
+#[test]
+fn the_report_describes_the_last_build_of_each_crate() {
+    let ws = ws();
+    let records = ws.root.join("target/cinline/debug/cinline");
+    let mini_records = || -> Vec<String> {
+        std::fs::read_dir(&records)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("mini-") && name.ends_with(".lib.json"))
+            .collect()
+    };
+    ws.touch_mini();
+    ws.build_ok(&[]);
+    let before = mini_records();
+    let out = ws.cargo_cinline(
+        &["build", "--config", "profile.dev.package.mini.opt-level=1"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let report = ws.report();
+    let mini: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("mini (lib)"))
+        .collect();
+    assert_eq!(mini.len(), 1, "{report}");
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("total:") && l.ends_with(", 0 left")),
+        "{report}"
+    );
+    let after = mini_records();
+    assert_eq!(after.len(), 1, "{report}");
+    assert_ne!(before, after, "mini was rebuilt under another hash");
+    ws.touch_mini();
+    ws.build_ok(&[]);
+}
