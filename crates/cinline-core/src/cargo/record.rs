@@ -22,6 +22,9 @@ pub struct Record {
     /// Set when the whole crate was built without cinline: why.
     #[serde(default)]
     pub fallback: Option<String>,
+    /// Helper manifests skipped, each with why.
+    #[serde(default)]
+    pub skipped: Vec<String>,
     /// A test harness (`--test`): kept apart from the crate's own record.
     #[serde(default)]
     pub test: bool,
@@ -84,12 +87,15 @@ impl Record {
     /// Whether anything was left out of line or not done: what
     /// `CINLINE_STRICT` refuses.
     pub fn incomplete(&self) -> bool {
-        self.fallback.is_some() || !self.warnings.is_empty() || self.left() > 0
+        self.fallback.is_some()
+            || !self.warnings.is_empty()
+            || !self.skipped.is_empty()
+            || self.left() > 0
     }
 
     /// Whether a failure (not a property of the inputs, such as an
-    /// attribute mismatch) kept cinline from finishing: the crate should be
-    /// built again next time.
+    /// attribute mismatch or a manifest skipped) kept cinline from
+    /// finishing: the crate should be built again next time.
     pub fn failed(&self) -> bool {
         self.fallback.is_some() || !self.warnings.is_empty()
     }
@@ -130,7 +136,7 @@ impl Record {
             })
             .collect();
         // Failures not already told as the reason of a call left.
-        for w in &self.warnings {
+        for w in self.skipped.iter().chain(&self.warnings) {
             if !reasons.iter().any(|r| r.0.contains(w.as_str())) && !parts.contains(w) {
                 parts.push(w.clone());
             }
@@ -142,8 +148,12 @@ impl Record {
             0 => String::new(),
             n => format!("; and {n} more reason(s): see `cargo cinline report`"),
         };
+        let counts = match found {
+            0 => "its helper calls stay out of line".to_string(),
+            _ => format!("{left} of {found} helper call(s) left out of line"),
+        };
         Some(format!(
-            "{left} of {found} helper call(s) left out of line: {}{more}",
+            "{counts}: {}{more}",
             parts.first().map_or("reason unknown", String::as_str)
         ))
     }
@@ -205,5 +215,101 @@ impl Record {
             (&a.crate_name, &a.kind, &a.stem).cmp(&(&b.crate_name, &b.kind, &b.stem))
         });
         records
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(before: usize, left: &[(&str, usize, &str)]) -> Unit {
+        Unit {
+            name: "u.rcgu.o".into(),
+            calls_before: before,
+            left: left.iter().map(|l| l.1).sum(),
+            replaced: true,
+            mismatches: Vec::new(),
+            left_calls: left
+                .iter()
+                .map(|(helper, calls, reason)| LeftCall {
+                    helper: helper.to_string(),
+                    calls: *calls,
+                    reason: reason.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_crate_with_everything_inlined_says_nothing() {
+        let record = Record {
+            units: vec![unit(5, &[])],
+            ..Record::default()
+        };
+        assert_eq!(record.summary(), None);
+        assert!(!record.incomplete());
+        assert_eq!(record.units[0].inlined(), 5);
+    }
+
+    #[test]
+    fn calls_left_are_counted_and_grouped_by_reason() {
+        let record = Record {
+            units: vec![
+                unit(4, &[("a", 2, "needs +avx2"), ("b", 1, "needs +avx2")]),
+                unit(3, &[("c", 1, "mutable C state")]),
+            ],
+            ..Record::default()
+        };
+        assert_eq!(record.found(), 7);
+        assert_eq!(record.left(), 4);
+        assert!(record.incomplete() && !record.failed());
+        assert_eq!(
+            record.summary().unwrap(),
+            "4 of 7 helper call(s) left out of line: needs +avx2 (a and 1 more); \
+             and 1 more reason(s): see `cargo cinline report`"
+        );
+    }
+
+    #[test]
+    fn fallbacks_and_skipped_manifests_are_told() {
+        let record = Record {
+            fallback: Some("x.bc: damaged".into()),
+            ..Record::default()
+        };
+        assert!(record.failed());
+        assert_eq!(
+            record.summary().unwrap(),
+            "built without cinline (x.bc: damaged); its helper calls stay out of line"
+        );
+        let record = Record {
+            skipped: vec!["m.cinline.json: skipped: not JSON".into()],
+            ..Record::default()
+        };
+        assert!(record.incomplete() && !record.failed());
+        assert_eq!(
+            record.summary().unwrap(),
+            "its helper calls stay out of line: m.cinline.json: skipped: not JSON"
+        );
+    }
+
+    #[test]
+    fn saving_removes_the_records_of_older_builds_of_the_crate() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = |stem: &str, kind: &str, test: bool| Record {
+            crate_name: "app".into(),
+            stem: stem.into(),
+            kind: kind.into(),
+            test,
+            ..Record::default()
+        };
+        record("app-1", "link", false).save(dir.path()).unwrap();
+        record("app-2", "link", true).save(dir.path()).unwrap();
+        record("app-3", "rlib", false).save(dir.path()).unwrap();
+        record("app-4", "link", false).save(dir.path()).unwrap();
+        let stems: Vec<String> = Record::load_all(dir.path())
+            .into_iter()
+            .map(|r| r.stem)
+            .collect();
+        assert_eq!(stems, ["app-2", "app-4", "app-3"]);
     }
 }

@@ -175,6 +175,9 @@ fn report(args: &[OsString]) -> ExitCode {
         for w in &r.warnings {
             println!("  warning: {w}");
         }
+        for m in &r.skipped {
+            println!("  manifest {m}");
+        }
     }
     println!(
         "total: {found} helper call(s) in {} record(s), {} inlined, {left} left",

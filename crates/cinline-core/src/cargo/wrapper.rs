@@ -105,9 +105,41 @@ pub(super) fn run(args: &[OsString]) -> ExitCode {
             program, rustc_args, &inv, &rustc, &helpers, &target, skipped,
         ),
         // Manifests there, none usable: the crate cannot inline anything.
-        Ok((_, _, _, skipped)) => fall_back(program, rustc_args, &inv, None, &skipped.join("; ")),
+        Ok((_, _, _, skipped)) => only_skipped(program, rustc_args, &inv, skipped),
         Err(why) => fall_back(program, rustc_args, &inv, None, &why),
     }
+}
+
+/// The crate's `-L` directories hold manifests, none usable: rustc runs as
+/// asked, and the record says which manifests were skipped and why (under
+/// `CINLINE_STRICT`, an error). Not retried: a manifest changes only when
+/// its package is built again, and then so is this crate.
+fn only_skipped(
+    program: &OsString,
+    rustc_args: &[OsString],
+    inv: &Invocation,
+    skipped: Vec<String>,
+) -> ExitCode {
+    if strict() {
+        eprintln!(
+            "error: cinline: crate `{}`: {} (CINLINE_STRICT is set)",
+            inv.crate_name,
+            skipped.join("; ")
+        );
+        return ExitCode::from(1);
+    }
+    let code = pass_through(program, rustc_args);
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    let record = Record {
+        crate_name: inv.crate_name.clone(),
+        stem: inv.stem(),
+        kind: inv.archive_types().next().unwrap_or("link").to_string(),
+        skipped,
+        ..Record::default()
+    };
+    finish(inv, vec![record])
 }
 
 /// Builds the crate as rustc would (cargo's exact command), because `why`
@@ -279,7 +311,7 @@ fn handle(
     skipped: Vec<String>,
 ) -> ExitCode {
     if strict() && !skipped.is_empty() {
-        return fall_back(program, rustc_args, inv, None, &skipped.join("; "));
+        return only_skipped(program, rustc_args, inv, skipped);
     }
 
     // Libraries whose code cinline generates itself need no bitcode file:
@@ -390,7 +422,7 @@ fn handle(
     }
     // Manifests skipped while others were used.
     for record in &mut records {
-        record.warnings.extend(skipped.iter().cloned());
+        record.skipped.extend(skipped.iter().cloned());
     }
     finish(inv, records)
 }
@@ -476,5 +508,21 @@ pub(super) fn remove_bitcode(out_dir: &Path, stem: &str) {
         if name.starts_with(stem) && name.ends_with(".bc") {
             let _ = std::fs::remove_file(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_retry_marker_joins_the_rule_cargo_reads() {
+        let dep_info = "# a comment\n/o/m-1.d: src/lib.rs src/a.rs\n\n/o/libm-1.rlib: src/lib.rs\n\nsrc/lib.rs:\n";
+        let new = with_dependency(dep_info, Path::new("/t/cinline dir/m-1.retry")).unwrap();
+        assert_eq!(
+            new,
+            "# a comment\n/o/m-1.d: src/lib.rs src/a.rs /t/cinline\\ dir/m-1.retry\n\n/o/libm-1.rlib: src/lib.rs\n\nsrc/lib.rs:\n"
+        );
+        assert_eq!(with_dependency("# nothing\n", Path::new("/x")), None);
     }
 }
