@@ -24,7 +24,7 @@ mod target;
 use std::ffi::{c_char, CStr};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use libloading::Library;
 
@@ -105,8 +105,14 @@ static LOADED: OnceLock<Llvm> = OnceLock::new();
 impl Llvm {
     /// Loads the libLLVM at `path`, resolves the C API and initialises every
     /// code generator it contains. Loading the same path again returns the
-    /// same library.
+    /// same library. Thread-safe: the library is opened and its targets
+    /// initialised once, under a lock, before any caller gets it.
     pub fn load(path: &Path) -> Result<&'static Llvm, LoadError> {
+        // One loader at a time: two threads must not both open the library
+        // and run its (not thread-safe) target registrations at once, and
+        // nobody may see the library before its targets are registered.
+        static LOADING: Mutex<()> = Mutex::new(());
+        let _guard = LOADING.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(loaded) = LOADED.get() {
             return if loaded.path == path {
                 Ok(loaded)
@@ -134,6 +140,7 @@ impl Llvm {
         let (mut major, mut minor, mut patch) = (0, 0, 0);
         // SAFETY: the three out-pointers are valid for writes.
         unsafe { (api.LLVMGetVersion)(&mut major, &mut minor, &mut patch) };
+        // Registered before the library is published below, under the lock.
         initialize_targets(&library);
         let llvm = Llvm {
             api,
@@ -145,10 +152,7 @@ impl Llvm {
             path: path.to_path_buf(),
             _library: library,
         };
-        // Two threads racing here both built a table; the loser's is dropped
-        // (its `Library` only decrements the loader's reference count).
-        let _ = LOADED.set(llvm);
-        Llvm::load(path)
+        Ok(LOADED.get_or_init(|| llvm))
     }
 
     /// The LLVM release of this library.

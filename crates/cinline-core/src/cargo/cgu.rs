@@ -1,15 +1,15 @@
 //! Inlining helpers into one codegen unit: rustc's bitcode of the unit in,
 //! a replacement for rustc's object of the unit out.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use object::{Object, ObjectSymbol};
 
 use super::helpers::HelperSet;
-use super::record::Unit;
+use super::record::{LeftCall, Unit};
 use crate::inline_attrs::Mismatch;
-use crate::link::{link, Codegen, LinkOptions};
+use crate::link::{link, Codegen, LinkOptions, LinkOutcome};
 use crate::report::scan_object;
 use crate::toolchain::Rustc;
 use crate::Error;
@@ -25,6 +25,8 @@ pub struct Inlined {
     pub left: usize,
     /// Attribute mismatches met (reconciled or not).
     pub mismatches: Vec<Mismatch>,
+    /// The helpers left, with why.
+    pub left_calls: Vec<LeftCall>,
 }
 
 impl Inlined {
@@ -36,6 +38,7 @@ impl Inlined {
             left: self.left,
             replaced: true,
             mismatches: self.mismatches.iter().map(ToString::to_string).collect(),
+            left_calls: self.left_calls.clone(),
         }
     }
 }
@@ -72,7 +75,7 @@ pub fn inline_cgu(
     if calls.is_empty() {
         return Ok(None);
     }
-    let calls_before = calls.values().map(|(refs, _)| refs).sum();
+    let calls_before: usize = calls.values().map(|(refs, _)| refs).sum();
     let scratch = tempfile::tempdir().map_err(Error::write(std::env::temp_dir()))?;
     let output = scratch.path().join("cgu.o");
     let outcome = link(
@@ -96,24 +99,137 @@ pub fn inline_cgu(
             bitcode.display()
         )));
     }
-    let left = helper_references(bitcode, &new, helpers)?;
+    let left_calls = left_calls(bitcode, &new, helpers, &outcome)?;
+    let left = left_calls.iter().map(|c| c.calls).sum();
     Ok(Some(Inlined {
         object: new,
-        calls_before,
+        // Inlining may copy a call (a Rust function inlined in two places
+        // keeps a helper call in each): found is never less than left.
+        calls_before: calls_before.max(left),
         left,
         mismatches: outcome.mismatches,
+        left_calls,
     }))
 }
 
-/// References to helpers in `object` (made from `bitcode`), a kept copy of
-/// a helper counting as one: 0 when every call was inlined.
-pub fn helper_references(
+/// The helpers `object` (made from `bitcode` by the link that gave
+/// `outcome`) still references, each with its count (a kept copy of a
+/// helper counting as one) and the reason the link gave for it.
+pub fn left_calls(
     bitcode: &Path,
     object: &[u8],
     helpers: &HelperSet,
-) -> crate::Result<usize> {
-    Ok(scan_object(bitcode, object, &helpers.symbols)?
-        .values()
-        .map(|(refs, defined)| refs + usize::from(*defined))
-        .sum())
+    outcome: &LinkOutcome,
+) -> crate::Result<Vec<LeftCall>> {
+    Ok(code_references(bitcode, object, &helpers.symbols)?
+        .into_iter()
+        // A kept copy nothing calls still counts once.
+        .map(|(helper, (refs, defined))| (helper, refs.max(usize::from(defined))))
+        .filter(|(_, calls)| *calls > 0)
+        .map(|(helper, calls)| {
+            let reason = outcome
+                .out_of_line
+                .iter()
+                .find(|o| o.helper == helper)
+                .map(|o| o.reason.clone())
+                .or_else(|| {
+                    outcome
+                        .mismatches
+                        .iter()
+                        .find(|m| m.helper == helper && !m.reconciled)
+                        .map(|m| m.kind.to_string())
+                })
+                .unwrap_or_else(|| "reason unknown".into());
+            LeftCall {
+                helper,
+                calls,
+                reason,
+            }
+        })
+        .collect())
+}
+
+/// Like [`scan_object`], counting only the references from code and data:
+/// those from debug information and unwind tables (which a kept copy of a
+/// helper has, and which are no calls) are left out, so that a count of
+/// calls left is comparable with the calls found in rustc's object.
+pub fn code_references(
+    path: &Path,
+    data: &[u8],
+    helpers: &BTreeSet<String>,
+) -> crate::Result<BTreeMap<String, (usize, bool)>> {
+    use object::{ObjectSection, RelocationTarget};
+    let file = object::File::parse(data)
+        .map_err(|e| Error::Usage(format!("{}: not an object file: {e}", path.display())))?;
+    let mut by_symbol = BTreeMap::new();
+    let mut by_section = BTreeMap::new();
+    let mut found: BTreeMap<String, (usize, bool)> = BTreeMap::new();
+    for symbol in file.symbols() {
+        let Ok(name) = symbol.name() else { continue };
+        if !helpers.contains(name) {
+            continue;
+        }
+        by_symbol.insert(symbol.index().0, name.to_string());
+        let defined = !symbol.is_undefined();
+        if defined {
+            if let Some(section) = symbol.section_index() {
+                by_section.insert(section.0, name.to_string());
+            }
+        }
+        found.entry(name.to_string()).or_default().1 |= defined;
+    }
+    for section in file.sections() {
+        let name = section.name().unwrap_or_default();
+        if name.starts_with(".debug") || name.starts_with(".eh_frame") {
+            continue;
+        }
+        for (_, relocation) in section.relocations() {
+            let RelocationTarget::Symbol(index) = relocation.target() else {
+                continue;
+            };
+            let helper = by_symbol.get(&index.0).cloned().or_else(|| {
+                let symbol = file.symbol_by_index(index).ok()?;
+                let target = symbol.section_index()?;
+                // A section symbol standing for a local helper's section,
+                // not the helper's own section referring to itself.
+                (symbol.kind() == object::SymbolKind::Section && target != section.index())
+                    .then(|| by_section.get(&target.0).cloned())
+                    .flatten()
+            });
+            if let Some(helper) = helper {
+                found.entry(helper).or_default().0 += 1;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Each helper `object` (rustc's, made without cinline) references, with
+/// `reason` for all of them: a unit whose calls all stay out of line.
+pub fn unit_left_out(
+    name: &str,
+    path: &Path,
+    object: &[u8],
+    helpers: &HelperSet,
+    reason: &str,
+) -> Option<Unit> {
+    let left_calls: Vec<LeftCall> = code_references(path, object, &helpers.symbols)
+        .ok()?
+        .into_iter()
+        .filter(|(_, (refs, _))| *refs > 0)
+        .map(|(helper, (calls, _))| LeftCall {
+            helper,
+            calls,
+            reason: reason.to_string(),
+        })
+        .collect();
+    let left: usize = left_calls.iter().map(|c| c.calls).sum();
+    (left > 0).then(|| Unit {
+        name: name.to_string(),
+        calls_before: left,
+        left,
+        replaced: false,
+        mismatches: Vec::new(),
+        left_calls,
+    })
 }

@@ -6,9 +6,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use super::cgu::inline_cgu;
+use super::cgu::{inline_cgu, unit_left_out};
 use super::record::{dir_for, Record};
-use super::{env_keys, exit_code, is_unit, log, strict, unit_bitcode, warn, HelperSet};
+use super::{env_keys, exit_code, is_unit, log, strict, unit_bitcode, HelperSet};
 use crate::getenv;
 use crate::link::Codegen;
 use crate::toolchain::Rustc;
@@ -87,15 +87,15 @@ pub(super) fn run(args: &[OsString]) -> ExitCode {
             .warnings
             .push(format!("cannot create a temporary directory: {e}")),
     }
-    for w in &record.warnings {
-        warn(&crate_name, w);
-    }
+    // rustc hides what a linker prints when it succeeds: the rustc
+    // wrapper reads this record and tells the user.
     if let Some(out_dir) = getenv(env_keys::OUT_DIR) {
-        let _ = record.save(&dir_for(Path::new(&out_dir)));
+        let _ = record.write(&dir_for(Path::new(&out_dir)));
     }
-    if strict() && !record.warnings.is_empty() {
+    if strict() && record.incomplete() {
         eprintln!(
-            "error: cinline: crate `{crate_name}`: helpers not inlined (CINLINE_STRICT is set)"
+            "error: cinline: crate `{crate_name}`: {} (CINLINE_STRICT is set)",
+            record.summary().unwrap_or_default()
         );
         return ExitCode::from(1);
     }
@@ -109,6 +109,7 @@ pub(super) fn run(args: &[OsString]) -> ExitCode {
         env_keys::REAL_LINKER,
         env_keys::MANIFESTS,
         env_keys::CODEGEN,
+        env_keys::ACTIVE,
     ] {
         cmd.env_remove(key);
     }
@@ -156,6 +157,13 @@ fn replace_object(
             Some(path)
         }
         Err(e) => {
+            record.units.extend(unit_left_out(
+                &name,
+                arg,
+                &data,
+                &ctx.helpers,
+                &format!("not inlined: {e}"),
+            ));
             record.warnings.push(e.to_string());
             None
         }

@@ -13,6 +13,7 @@
 
 mod archive;
 mod cgu;
+pub mod chain;
 mod helpers;
 mod linker;
 mod own_codegen;
@@ -53,6 +54,10 @@ pub(crate) mod env_keys {
     /// Fault injection for the tests: a worker aborts, as LLVM does on a
     /// fatal error, when it hands a file whose name ends with this to LLVM.
     pub const FAULT: &str = "__CINLINE_FAULT";
+    /// Set by the rustc wrapper for what it runs: a wrapper entered with it
+    /// set was called back by the wrapper it chains (itself, under another
+    /// name, or a script calling it), and runs rustc directly.
+    pub const ACTIVE: &str = "__CINLINE_WRAPPER_ACTIVE";
 }
 
 /// The part this executable plays, when it is not the plain CLI.
@@ -152,11 +157,6 @@ pub(crate) fn log(what: impl FnOnce() -> String) {
     }
 }
 
-/// Prints a warning the way cargo shows wrapper output.
-pub(crate) fn warn(crate_name: &str, what: &str) {
-    eprintln!("warning: cinline: crate `{crate_name}`: {what}; its helper calls stay out of line");
-}
-
 /// An exit code from a child's status (signals become 101, like rustc's ICE).
 pub(crate) fn exit_code(status: std::process::ExitStatus) -> ExitCode {
     ExitCode::from(status.code().map_or(101, |c| c.clamp(0, 255) as u8))
@@ -194,37 +194,20 @@ pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> ExitCode {
                 Some(split) => split,
                 None => return ExitCode::from(1),
             };
-            let crate_name = match rustc_args::decide(rustc_args) {
+            match rustc_args::decide(rustc_args) {
                 rustc_args::Decision::Handle(inv) => {
-                    // The worker's bitcode files, and a record of the
-                    // fallback for `cargo cinline report`.
+                    // The worker's bitcode files go; the fallback itself
+                    // (strict mode, record, retry next time) is the
+                    // wrapper's.
                     if !inv.emit.iter().any(|k| k == "llvm-bc")
                         && crate::getenv("CINLINE_SAVE_TEMPS").is_none()
                     {
                         wrapper::remove_bitcode(&inv.out_dir, &inv.stem());
                     }
-                    let record = record::Record {
-                        crate_name: inv.crate_name.clone(),
-                        stem: inv.stem(),
-                        kind: match inv.archive_types().next() {
-                            Some("staticlib") => "staticlib".into(),
-                            Some(_) => "rlib".into(),
-                            None => "link".into(),
-                        },
-                        warnings: vec![format!("{why}; built without cinline")],
-                        ..record::Record::default()
-                    };
-                    let _ = record.save(&record::dir_for(&inv.out_dir));
-                    inv.crate_name
+                    wrapper::fall_back(program, rustc_args, &inv, None, why)
                 }
-                _ => "?".into(),
-            };
-            if strict() {
-                eprintln!("error: cinline: crate `{crate_name}`: {why}");
-                return ExitCode::from(1);
+                _ => wrapper::pass_through(program, rustc_args),
             }
-            warn(&crate_name, &format!("{why}; built without cinline"));
-            wrapper::pass_through(program, rustc_args)
         }
         Mode::Linker => {
             let stem = crate::getenv(env_keys::STEM)
@@ -238,7 +221,7 @@ pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> ExitCode {
                     crate_name: crate_name.clone(),
                     stem,
                     kind: "link".into(),
-                    warnings: vec![format!("{why}; linked without cinline")],
+                    fallback: Some(format!("{why}; linked without cinline")),
                     ..record::Record::default()
                 };
                 let _ = record.save(&record::dir_for(Path::new(&out_dir)));

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::Path;
 
-use super::cgu::helper_references;
+use super::cgu::left_calls;
 use super::record::{Record, Unit};
 use super::rustc_args::{with_codegen_options, without_codegen_option, Invocation};
 use super::{archive, is_unit, log, HelperSet};
@@ -92,6 +92,10 @@ pub(super) fn compile_archive(
         .collect();
     let scratch =
         tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    // rustc's libLLVM is loaded here, once, before the workers start (each
+    // `link` below would otherwise be the first to load it). An error is
+    // left for `link` to report, with its fallback to the llvm-tools engine.
+    let _ = crate::toolchain::load_libllvm(rustc);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(units.len())
@@ -184,12 +188,16 @@ fn compile_unit(
     let object = std::fs::read(&output).map_err(Error::read(&output))?;
     let unit = (outcome.helper_calls > 0)
         .then(|| -> crate::Result<Unit> {
+            let left_calls = left_calls(&bitcode, &object, helpers, &outcome)?;
+            let left = left_calls.iter().map(|c| c.calls).sum();
             Ok(Unit {
                 name: name.to_string(),
-                calls_before: outcome.helper_calls,
-                left: helper_references(&bitcode, &object, helpers)?,
+                // Never fewer found than left (see `inline_cgu`).
+                calls_before: outcome.helper_calls.max(left),
+                left,
                 replaced: true,
                 mismatches: outcome.mismatches.iter().map(ToString::to_string).collect(),
+                left_calls,
             })
         })
         .transpose()?;

@@ -51,6 +51,8 @@ pub struct Invocation {
     pub codegen_units: Option<u32>,
     /// The crate names of `--extern NAME=PATH`: the direct dependencies.
     pub externs: Vec<String>,
+    /// `--test`: a test harness.
+    pub test: bool,
 }
 
 impl Invocation {
@@ -167,6 +169,7 @@ pub fn decide(args: &[OsString]) -> Decision {
     if inv.crate_name.is_empty() || reads_stdin {
         return Decision::NotCompilation;
     }
+    inv.test = test;
     if test || inv.crate_types.is_empty() {
         inv.crate_types.push("bin".into());
     }

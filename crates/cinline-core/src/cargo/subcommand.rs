@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 use super::record::Record;
-use super::{env_keys, exit_code};
+use super::{chain, env_keys, exit_code, log};
 use crate::getenv;
 
 const USAGE: &str =
@@ -69,11 +69,30 @@ fn cargo(args: &[OsString]) -> ExitCode {
     };
     let mut cmd = Command::new(getenv("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.args(args).env("RUSTC_WRAPPER", &me);
-    // A wrapper the user already had (sccache...) is called in turn.
-    if let Some(existing) = getenv("RUSTC_WRAPPER").or_else(|| getenv("CARGO_BUILD_RUSTC_WRAPPER"))
-    {
-        if existing != me.as_os_str() {
-            cmd.env(env_keys::CHAIN_WRAPPER, existing);
+    // A wrapper the user already had (sccache...) is called in turn, unless
+    // it is cinline again (which would call itself without end).
+    let cwd = std::env::current_dir().unwrap_or_default();
+    cmd.env_remove(env_keys::CHAIN_WRAPPER);
+    if let Some(chained) = chain::configured(args, &cwd) {
+        if chain::is_self(&chained.program) {
+            log(|| {
+                format!(
+                    "{} ({}) is cinline itself: not chained",
+                    chained.value, chained.source
+                )
+            });
+        } else if crate::toolchain::which(chained.program.as_os_str()).is_none() {
+            eprintln!(
+                "error: cinline: the rustc wrapper `{}` set by {} is not an executable file \
+                 ({} not found); install it, or fix or unset {}",
+                chained.value,
+                chained.source,
+                chained.program.display(),
+                chained.source
+            );
+            return ExitCode::from(1);
+        } else {
+            cmd.env(env_keys::CHAIN_WRAPPER, &chained.program);
         }
     }
     cmd.env_remove("CARGO_BUILD_RUSTC_WRAPPER");
@@ -115,35 +134,55 @@ fn report(args: &[OsString]) -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    let (mut calls, mut left) = (0, 0);
+    let (mut found, mut left) = (0, 0);
     for r in &records {
-        let before: usize = r.units.iter().map(|u| u.calls_before).sum();
-        let after: usize = r.units.iter().map(|u| u.left).sum();
-        calls += before;
-        left += after;
+        let (f, l) = (r.found(), r.left());
+        found += f;
+        left += l;
         println!(
-            "{} ({}): {} unit(s) calling helpers, {before} helper call(s), {after} left",
+            "{} ({}): {} unit(s) calling helpers, {f} helper call(s), {} inlined, {l} left{}",
             r.crate_name,
             r.kind,
-            r.units.len()
+            r.units.len(),
+            f.saturating_sub(l),
+            if r.test { " [test harness]" } else { "" }
         );
+        if let Some(why) = &r.fallback {
+            println!("  built without cinline: {why}");
+        }
         for u in r
             .units
             .iter()
             .filter(|u| u.left > 0 || !u.mismatches.is_empty())
         {
-            println!("  {}: {} left", u.name, u.left);
+            println!("  {}: {} found, {} left", u.name, u.calls_before, u.left);
+            for c in &u.left_calls {
+                println!("    - {} ({} left): {}", c.helper, c.calls, c.reason);
+            }
+            let unexplained = u.left
+                - u.left_calls
+                    .iter()
+                    .map(|c| c.calls)
+                    .sum::<usize>()
+                    .min(u.left);
+            if unexplained > 0 {
+                println!("    - {unexplained} left: reason unknown");
+            }
             for m in &u.mismatches {
-                println!("    - {m}");
+                println!("    mismatch: {m}");
             }
         }
         for w in &r.warnings {
             println!("  warning: {w}");
         }
+        for m in &r.skipped {
+            println!("  manifest {m}");
+        }
     }
     println!(
-        "total: {calls} helper call(s) in {} record(s), {left} left",
-        records.len()
+        "total: {found} helper call(s) in {} record(s), {} inlined, {left} left",
+        records.len(),
+        found.saturating_sub(left)
     );
     ExitCode::SUCCESS
 }

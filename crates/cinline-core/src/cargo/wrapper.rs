@@ -7,19 +7,30 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
-use super::cgu::inline_cgu;
+use super::cgu::{inline_cgu, unit_left_out};
 use super::own_codegen;
-use super::record::{dir_for, Record};
+use super::record::{dir_for, LeftCall, Record};
 use super::rustc_args::{decide, with_emit, without_codegen_option, Decision, Invocation};
-use super::{archive, env_keys, exit_code, is_unit, log, strict, unit_bitcode, warn, HelperSet};
+use super::{archive, env_keys, exit_code, is_unit, log, strict, unit_bitcode, HelperSet};
 use crate::getenv;
 use crate::link::Codegen;
 use crate::manifest::Manifest;
 use crate::toolchain::Rustc;
 
-/// The command that runs rustc: through the user's own wrapper if any.
+/// The command that runs rustc: through the user's own wrapper if any
+/// (never through cinline itself, and never when this wrapper was called
+/// back by the one it chains). What it runs is marked [`env_keys::ACTIVE`].
 fn rustc_command(program: &OsString, args: &[OsString]) -> Command {
-    match getenv(env_keys::CHAIN_WRAPPER) {
+    let chain = getenv(env_keys::CHAIN_WRAPPER)
+        .filter(|_| getenv(env_keys::ACTIVE).is_none())
+        .filter(|chain| {
+            let me = super::chain::is_self(Path::new(chain));
+            if me {
+                log(|| format!("{} is cinline itself: not chained", chain.to_string_lossy()));
+            }
+            !me
+        });
+    let mut cmd = match chain {
         Some(chain) => {
             let mut cmd = Command::new(chain);
             cmd.arg(program).args(args);
@@ -30,6 +41,19 @@ fn rustc_command(program: &OsString, args: &[OsString]) -> Command {
             cmd.args(args);
             cmd
         }
+    };
+    cmd.env(env_keys::ACTIVE, "1");
+    cmd
+}
+
+/// What to tell the user when `rustc_command` cannot start.
+fn cannot_run(program: &OsString, e: &std::io::Error) -> String {
+    match getenv(env_keys::CHAIN_WRAPPER).filter(|_| getenv(env_keys::ACTIVE).is_none()) {
+        Some(chain) => format!(
+            "cannot run the rustc wrapper {} (your RUSTC_WRAPPER or build.rustc-wrapper, called in turn by cinline): {e}; install it, or fix or unset that setting",
+            chain.to_string_lossy()
+        ),
+        None => format!("cannot run rustc {}: {e}", program.to_string_lossy()),
     }
 }
 
@@ -38,10 +62,7 @@ pub(super) fn pass_through(program: &OsString, args: &[OsString]) -> ExitCode {
     match rustc_command(program, args).status() {
         Ok(status) => exit_code(status),
         Err(e) => {
-            eprintln!(
-                "error: cinline: cannot run {}: {e}",
-                program.to_string_lossy()
-            );
+            eprintln!("error: cinline: {}", cannot_run(program, &e));
             ExitCode::from(1)
         }
     }
@@ -53,6 +74,11 @@ pub(super) fn run(args: &[OsString]) -> ExitCode {
         eprintln!("error: cinline: called as a rustc wrapper without a rustc");
         return ExitCode::from(1);
     };
+    if getenv(env_keys::ACTIVE).is_some() {
+        // Called back by the wrapper cinline chains: rustc, as asked.
+        log(|| "entered again through the chained wrapper: running rustc directly".into());
+        return pass_through(program, rustc_args);
+    }
     let inv = match decide(rustc_args) {
         Decision::Handle(inv) => inv,
         Decision::PassThrough(why) => {
@@ -75,26 +101,178 @@ pub(super) fn run(args: &[OsString]) -> ExitCode {
         return pass_through(program, rustc_args);
     }
     match prepare(program, &inv) {
-        Ok(Some((rustc, helpers, target))) => {
-            handle(program, rustc_args, &inv, &rustc, &helpers, &target)
-        }
-        Ok(None) => pass_through(program, rustc_args),
-        Err(why) if strict() => {
-            eprintln!("error: cinline: crate `{}`: {why}", inv.crate_name);
-            ExitCode::from(1)
-        }
-        Err(why) => {
-            warn(&inv.crate_name, &why);
-            pass_through(program, rustc_args)
-        }
+        Ok((rustc, helpers, target, skipped)) if !helpers.is_empty() => handle(
+            program, rustc_args, &inv, &rustc, &helpers, &target, skipped,
+        ),
+        // Manifests there, none usable: the crate cannot inline anything.
+        Ok((_, _, _, skipped)) => only_skipped(program, rustc_args, &inv, skipped),
+        Err(why) => fall_back(program, rustc_args, &inv, None, &why),
     }
 }
 
-/// The rustc, its helpers and the target, or `None` if no manifest fits.
+/// The crate's `-L` directories hold manifests, none usable: rustc runs as
+/// asked, and the record says which manifests were skipped and why (under
+/// `CINLINE_STRICT`, an error). Not retried: a manifest changes only when
+/// its package is built again, and then so is this crate.
+fn only_skipped(
+    program: &OsString,
+    rustc_args: &[OsString],
+    inv: &Invocation,
+    skipped: Vec<String>,
+) -> ExitCode {
+    if strict() {
+        eprintln!(
+            "error: cinline: crate `{}`: {} (CINLINE_STRICT is set)",
+            inv.crate_name,
+            skipped.join("; ")
+        );
+        return ExitCode::from(1);
+    }
+    let code = pass_through(program, rustc_args);
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    let record = Record {
+        crate_name: inv.crate_name.clone(),
+        stem: inv.stem(),
+        kind: inv.archive_types().next().unwrap_or("link").to_string(),
+        skipped,
+        ..Record::default()
+    };
+    finish(inv, vec![record])
+}
+
+/// Builds the crate as rustc would (cargo's exact command), because `why`
+/// kept cinline from doing its part; under `CINLINE_STRICT` fails instead.
+/// The crate's record says so, with the helper calls its archive keeps
+/// (counted when `helpers` are known), and the crate is marked to be built
+/// again next time (see [`retry_next_time`]).
+pub(super) fn fall_back(
+    program: &OsString,
+    rustc_args: &[OsString],
+    inv: &Invocation,
+    helpers: Option<&HelperSet>,
+    why: &str,
+) -> ExitCode {
+    if strict() {
+        eprintln!(
+            "error: cinline: crate `{}`: {why} (CINLINE_STRICT is set)",
+            inv.crate_name
+        );
+        return ExitCode::from(1);
+    }
+    let code = pass_through(program, rustc_args);
+    if code != ExitCode::SUCCESS {
+        // rustc itself failed and said why: nothing of cinline's to add.
+        return code;
+    }
+    let kind = inv.archive_types().next().unwrap_or("link").to_string();
+    let mut record = Record {
+        crate_name: inv.crate_name.clone(),
+        stem: inv.stem(),
+        kind: kind.clone(),
+        fallback: Some(why.to_string()),
+        test: inv.test,
+        ..Record::default()
+    };
+    if let (Some(helpers), true) = (helpers, kind != "link") {
+        let file = match kind.as_str() {
+            "staticlib" => format!("lib{}.a", inv.stem()),
+            _ => format!("lib{}.rlib", inv.stem()),
+        };
+        let path = inv.out_dir.join(file);
+        for (name, data) in archive::members(&path).unwrap_or_default() {
+            if is_unit(&name, &inv.stem()) {
+                record.units.extend(unit_left_out(
+                    &name,
+                    &path,
+                    &data,
+                    helpers,
+                    "the crate was built without cinline",
+                ));
+            }
+        }
+    }
+    finish(inv, vec![record])
+}
+
+/// Says what was left for each record (one warning line per record, or
+/// under `CINLINE_STRICT` one error line and a failure), saves the records,
+/// and marks the crate to be built again if something failed.
+fn finish(inv: &Invocation, records: Vec<Record>) -> ExitCode {
+    let mut code = ExitCode::SUCCESS;
+    let mut retry = false;
+    for mut record in records {
+        record.test = inv.test;
+        if let Some(summary) = record.summary() {
+            if strict() && record.incomplete() {
+                eprintln!(
+                    "error: cinline: crate `{}`: {summary} (CINLINE_STRICT is set)",
+                    inv.crate_name
+                );
+                code = ExitCode::from(1);
+            } else {
+                eprintln!("warning: cinline: crate `{}`: {summary}", inv.crate_name);
+            }
+        }
+        retry |= record.failed();
+        let _ = record.save(&dir_for(&inv.out_dir));
+    }
+    if retry {
+        retry_next_time(inv);
+    }
+    code
+}
+
+/// Makes cargo build the crate again next time: a dependency on a file
+/// that does not exist (`<profile>/cinline/<stem>.retry`) is added to the
+/// dep-info rustc wrote, which cargo reads once rustc is done to decide
+/// when the crate is stale. Without it, a crate cinline fell back on would
+/// keep its fallback build until its sources change, though the cause
+/// (a stale helper file, say) is gone.
+fn retry_next_time(inv: &Invocation) {
+    if !inv.emit.iter().any(|k| k == "dep-info") {
+        return;
+    }
+    let dep_info = inv.out_dir.join(format!("{}.d", inv.stem()));
+    let marker = dir_for(&inv.out_dir).join(format!("{}.retry", inv.stem()));
+    let _ = std::fs::remove_file(&marker);
+    let Ok(text) = std::fs::read_to_string(&dep_info) else {
+        return;
+    };
+    match with_dependency(&text, &marker) {
+        Some(new) => {
+            log(|| format!("crate `{}`: built again next time", inv.crate_name));
+            let _ = crate::write_atomic(&dep_info, new.as_bytes());
+        }
+        None => log(|| format!("{}: no dependency line", dep_info.display())),
+    }
+}
+
+/// `dep_info` (a makefile rustc wrote) with `file` added to its first rule,
+/// the one cargo reads.
+fn with_dependency(dep_info: &str, file: &Path) -> Option<String> {
+    let escaped = file.display().to_string().replace(' ', "\\ ");
+    let mut done = false;
+    let mut out = String::new();
+    for line in dep_info.lines() {
+        out.push_str(line);
+        if !done && !line.starts_with('#') && line.contains(':') {
+            out.push(' ');
+            out.push_str(&escaped);
+            done = true;
+        }
+        out.push('\n');
+    }
+    done.then_some(out)
+}
+
+/// The rustc, the usable helpers, the target, and why other manifests
+/// were skipped.
 fn prepare(
     program: &OsString,
     inv: &Invocation,
-) -> Result<Option<(Rustc, HelperSet, String)>, String> {
+) -> Result<(Rustc, HelperSet, String, Vec<String>), String> {
     let rustc_path = crate::toolchain::which(program).unwrap_or_else(|| PathBuf::from(program));
     let cache = dir_for(&inv.out_dir).join("rustc.json");
     let rustc = Rustc::cached(rustc_path, &cache).map_err(|e| e.to_string())?;
@@ -107,11 +285,8 @@ fn prepare(
                 .map_or(t.to_string(), |s| s.to_string_lossy().into_owned())
         })
         .unwrap_or_else(|| rustc.host.clone());
-    let (helpers, warnings) = HelperSet::find(&inv.search_dirs, &target, rustc.llvm);
-    for warning in warnings {
-        eprintln!("warning: cinline: {warning}");
-    }
-    Ok((!helpers.is_empty()).then_some((rustc, helpers, target)))
+    let (helpers, skipped) = HelperSet::find(&inv.search_dirs, &target, rustc.llvm);
+    Ok((rustc, helpers, target, skipped))
 }
 
 fn codegen_of(inv: &Invocation) -> Codegen {
@@ -133,7 +308,12 @@ fn handle(
     rustc: &Rustc,
     helpers: &HelperSet,
     target: &str,
+    skipped: Vec<String>,
 ) -> ExitCode {
+    if strict() && !skipped.is_empty() {
+        return only_skipped(program, rustc_args, inv, skipped);
+    }
+
     // Libraries whose code cinline generates itself need no bitcode file:
     // rustc leaves the bitcode in the archive.
     let own_codegen = own_codegen::applies(inv, helpers);
@@ -175,63 +355,52 @@ fn handle(
     cmd.args(&args).stderr(Stdio::piped());
     let output = match cmd.output() {
         Ok(output) => output,
-        Err(e) => {
-            warn(&inv.crate_name, &format!("cannot run rustc: {e}"));
-            return pass_through(program, rustc_args);
-        }
+        Err(e) => return fall_back(program, rustc_args, inv, None, &cannot_run(program, &e)),
     };
     if !output.status.success() && !strict() {
         // Never turn a good build into a failed one: run rustc exactly as
         // cargo asked; its diagnostics are then shown once, by that run.
-        let code = pass_through(program, rustc_args);
-        if code == ExitCode::SUCCESS {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let why = stderr
-                .lines()
-                .find(|l| l.contains("LLVM ERROR") || l.contains("error"))
-                .unwrap_or("rustc failed")
-                .trim_start_matches(|c: char| !c.is_alphanumeric())
-                .to_string();
-            warn(
-                &inv.crate_name,
-                &format!("the build with cinline failed ({why}); built without it"),
-            );
-        }
-        return code;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let why = stderr
+            .lines()
+            .find(|l| l.contains("LLVM ERROR") || l.contains("error"))
+            .unwrap_or("rustc failed")
+            .trim_start_matches(|c: char| !c.is_alphanumeric())
+            .to_string();
+        return fall_back(
+            program,
+            rustc_args,
+            inv,
+            Some(helpers),
+            &format!("the build with cinline failed ({why})"),
+        );
     }
     let _ = std::io::stdout().write_all(&output.stdout);
     let _ = std::io::stderr().write_all(&output.stderr);
+    let link = Record::load(&link_record);
     if !output.status.success() {
+        // Under CINLINE_STRICT: the linker wrapper refused (its record
+        // says why; rustc shows the linker's output among much else).
+        if let Some(summary) = link
+            .as_ref()
+            .filter(|r| r.incomplete())
+            .and_then(Record::summary)
+        {
+            eprintln!(
+                "error: cinline: crate `{}`: {summary} (CINLINE_STRICT is set)",
+                inv.crate_name
+            );
+        }
         return exit_code(output.status);
     }
-    let mut failed = false;
-    if let Some(record) = Record::load(&link_record) {
-        failed |= !record.warnings.is_empty();
-        for w in &record.warnings {
-            warn(&inv.crate_name, w);
-        }
-    }
+    let mut records: Vec<Record> = link.into_iter().collect();
     if own_codegen {
         let archive = inv.out_dir.join(format!("lib{}.rlib", inv.stem()));
         match own_codegen::compile_archive(&archive, inv, rustc, helpers, &codegen) {
-            // Failures are errors here (the archive must not keep its
-            // bitcode): the record carries no warnings.
-            Ok(record) => {
-                let _ = record.save(&dir_for(&inv.out_dir));
-            }
-            Err(why) if strict() => {
-                eprintln!("error: cinline: crate `{}`: {why}", inv.crate_name);
-                return ExitCode::from(1);
-            }
-            Err(why) => {
-                // The archive holds bitcode no plain linker reads: build
-                // the crate again, as cargo asked.
-                warn(
-                    &inv.crate_name,
-                    &format!("{why}; built again without cinline"),
-                );
-                return pass_through(program, rustc_args);
-            }
+            Ok(record) => records.push(record),
+            // The archive holds bitcode no plain linker reads: build the
+            // crate again, as cargo asked.
+            Err(why) => return fall_back(program, rustc_args, inv, Some(helpers), &why),
         }
     }
     for kind in inv.archive_types().filter(|_| !own_codegen) {
@@ -239,24 +408,23 @@ fn handle(
             "staticlib" => format!("lib{}.a", inv.stem()),
             _ => format!("lib{}.rlib", inv.stem()),
         };
-        let record = rewrite_archive(&inv.out_dir.join(file), inv, rustc, helpers, &codegen, kind);
-        failed |= !record.warnings.is_empty();
-        for w in &record.warnings {
-            warn(&inv.crate_name, w);
-        }
-        let _ = record.save(&dir_for(&inv.out_dir));
+        records.push(rewrite_archive(
+            &inv.out_dir.join(file),
+            inv,
+            rustc,
+            helpers,
+            &codegen,
+            kind,
+        ));
     }
     if added_bitcode && getenv("CINLINE_SAVE_TEMPS").is_none() {
         remove_bitcode(&inv.out_dir, &inv.stem());
     }
-    if failed && strict() {
-        eprintln!(
-            "error: cinline: crate `{}`: helpers not inlined (CINLINE_STRICT is set)",
-            inv.crate_name
-        );
-        return ExitCode::from(1);
+    // Manifests skipped while others were used.
+    for record in &mut records {
+        record.skipped.extend(skipped.iter().cloned());
     }
-    ExitCode::SUCCESS
+    finish(inv, records)
 }
 
 /// Inlines helpers into each codegen unit of the archive that calls one.
@@ -303,13 +471,31 @@ fn rewrite_archive(
                 record.units.push(inlined.unit(name.clone()));
                 replacements.insert(name.clone(), inlined.object);
             }
-            Err(e) => record.warnings.push(e.to_string()),
+            Err(e) => {
+                record.units.extend(unit_left_out(
+                    name,
+                    &bitcode,
+                    data,
+                    helpers,
+                    &format!("not inlined: {e}"),
+                ));
+                record.warnings.push(e.to_string());
+            }
         }
     }
     if !replacements.is_empty() {
         if let Err(e) = archive::replace(path, &members, &replacements) {
-            record.warnings.push(e.to_string());
-            record.units.iter_mut().for_each(|u| u.replaced = false);
+            let why = format!("the archive could not be rewritten: {e}");
+            for unit in &mut record.units {
+                unit.replaced = false;
+                unit.left = unit.calls_before;
+                unit.left_calls = vec![LeftCall {
+                    helper: "(every helper of the unit)".into(),
+                    calls: unit.calls_before,
+                    reason: why.clone(),
+                }];
+            }
+            record.warnings.push(why);
         }
     }
     record
@@ -322,5 +508,21 @@ pub(super) fn remove_bitcode(out_dir: &Path, stem: &str) {
         if name.starts_with(stem) && name.ends_with(".bc") {
             let _ = std::fs::remove_file(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_retry_marker_joins_the_rule_cargo_reads() {
+        let dep_info = "# a comment\n/o/m-1.d: src/lib.rs src/a.rs\n\n/o/libm-1.rlib: src/lib.rs\n\nsrc/lib.rs:\n";
+        let new = with_dependency(dep_info, Path::new("/t/cinline dir/m-1.retry")).unwrap();
+        assert_eq!(
+            new,
+            "# a comment\n/o/m-1.d: src/lib.rs src/a.rs /t/cinline\\ dir/m-1.retry\n\n/o/libm-1.rlib: src/lib.rs\n\nsrc/lib.rs:\n"
+        );
+        assert_eq!(with_dependency("# nothing\n", Path::new("/x")), None);
     }
 }
