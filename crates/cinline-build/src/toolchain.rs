@@ -41,7 +41,12 @@ impl Toolchain {
         let host = env.host.clone().unwrap_or_else(|| rustc.host.clone());
         let llvm_triple = rustc.target_info(Some(&target))?.llvm_triple;
         let explicit = explicit_clang(&target);
-        let clang = find_clang(explicit.as_deref(), rustc.llvm.major)?;
+        let clang = find_clang(
+            explicit
+                .as_ref()
+                .map(|(path, from)| (path.as_path(), from.as_str())),
+            rustc.llvm.major,
+        )?;
         point_libclang_at(&clang.path);
         let system_includes = system_includes(&clang.path, &llvm_triple);
         Ok(Toolchain {
@@ -56,17 +61,17 @@ impl Toolchain {
 
 /// The clang asked for by the environment: `CLANG_PATH` (clang-sys's
 /// variable), `CLANG`, else `CC` for the target if it names a clang.
-fn explicit_clang(target: &str) -> Option<PathBuf> {
-    getenv("CLANG_PATH")
-        .or_else(|| getenv("CLANG"))
-        .or_else(|| {
-            getenv_for_target("CC", target).filter(|cc| {
+fn explicit_clang(target: &str) -> Option<(PathBuf, String)> {
+    let named = |var: &str| getenv(var).map(|c| (PathBuf::from(c), var.to_string()));
+    named("CLANG_PATH").or_else(|| named("CLANG")).or_else(|| {
+        getenv_for_target("CC", target)
+            .filter(|cc| {
                 Path::new(cc)
                     .file_name()
                     .is_some_and(|n| n.to_string_lossy().contains("clang"))
             })
-        })
-        .map(PathBuf::from)
+            .map(|cc| (PathBuf::from(cc), "CC".to_string()))
+    })
 }
 
 /// The directory of the libclang that belongs to the clang at `clang`

@@ -131,15 +131,23 @@ fn the_manifest_lists_the_wrappers_and_helpers() {
     assert_eq!(manifest.format, cinline_core::manifest::FORMAT);
     assert!(!manifest.llvm_triple.is_empty());
     assert!(manifest.llvm().is_some(), "{}", manifest.llvm_version);
+    // Every symbol the helper bitcode defines: the wrappers, the helpers,
+    // and the plain C function of helpers.c.
     let expected = [
         "mini_add_mul__extern",
+        "mini_c_hits",
         "mini_point_set_x__extern",
         "mini_point_x__extern",
         "mini_ref_dec_and_test__extern",
         "mini_ref_inc__extern",
         "mini_ref_init__extern",
         "mini_ref_read__extern",
+        "mini_tally_add__extern",
+        "mini_tally_get__extern",
+        "mini_tally_reset__extern",
         "mini_test_and_set_bit__extern",
+        "mini_ticket_next__extern",
+        "rust_helper_mini_hits_bump",
         "rust_helper_mini_manhattan",
         "rust_helper_mini_rotl32",
     ];

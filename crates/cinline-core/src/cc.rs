@@ -46,7 +46,10 @@ pub fn compile(opts: &CcOptions, rustc: &Rustc) -> crate::Result<CcOutcome> {
         return Err(Error::read(&opts.input)(missing));
     }
     crate::output::check_output(&opts.output, &[&opts.input])?;
-    let clang = find_clang(opts.clang.as_deref(), rustc.llvm.major)?;
+    let clang = find_clang(
+        opts.clang.as_deref().map(|c| (c, "--clang")),
+        rustc.llvm.major,
+    )?;
     let target = rustc.target_info(opts.target.as_deref())?;
     let tmp = temp_beside(&opts.output)?;
     let mut cmd = Command::new(&clang.path);

@@ -32,7 +32,9 @@ use std::fmt;
 use std::fmt::Write as _;
 use std::sync::{Mutex, OnceLock};
 
-use cinline_llvm::{CodeModel, Context, Function, Module, OptLevel, RelocModel, TargetMachine};
+use cinline_llvm::{
+    CodeModel, Context, Function, Module, OptLevel, RelocModel, TargetMachine, TargetSpec,
+};
 
 /// One reason a helper may not be inlined into one caller.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -309,14 +311,14 @@ impl<'ctx> TargetCheck<'ctx> {
             .machine
             .get_or_init(|| {
                 self.ctx
-                    .target_machine(
-                        &self.triple,
-                        &self.cpu,
-                        &self.features,
-                        OptLevel::Default,
-                        RelocModel::Default,
-                        CodeModel::Default,
-                    )
+                    .target_machine(&TargetSpec {
+                        triple: &self.triple,
+                        cpu: &self.cpu,
+                        features: &self.features,
+                        opt: OptLevel::Default,
+                        reloc: RelocModel::Default,
+                        code_model: CodeModel::Default,
+                    })
                     .ok()
             })
             .as_ref()?;

@@ -6,7 +6,7 @@ use std::ptr::{self, NonNull};
 
 use crate::api::{self, Api};
 use crate::module::Module;
-use crate::target::{CodeModel, OptLevel, RelocModel, TargetMachine};
+use crate::target::{TargetMachine, TargetSpec};
 use crate::{take_message, LlvmError};
 
 /// An LLVM context. Modules parsed in it borrow it.
@@ -129,17 +129,9 @@ impl Context {
         }
     }
 
-    /// A target machine for `triple`; see [`crate::Llvm::target_machine`].
-    pub fn target_machine(
-        &self,
-        triple: &str,
-        cpu: &str,
-        features: &str,
-        opt: OptLevel,
-        reloc: RelocModel,
-        code_model: CodeModel,
-    ) -> Result<TargetMachine, LlvmError> {
-        TargetMachine::new(self.api, triple, cpu, features, opt, reloc, code_model)
+    /// A target machine for `spec`, in the LLVM this context belongs to.
+    pub fn target_machine(&self, spec: &TargetSpec<'_>) -> Result<TargetMachine, LlvmError> {
+        TargetMachine::new(self.api, spec)
     }
 
     /// The host's CPU name and features as the loaded LLVM detects them

@@ -31,7 +31,7 @@ use libloading::Library;
 pub use context::Context;
 pub use global::{Global, GlobalKind, Linkage};
 pub use module::{Function, Module};
-pub use target::{CodeModel, OptLevel, RelocModel, TargetMachine};
+pub use target::{CodeModel, OptLevel, RelocModel, TargetMachine, TargetSpec};
 
 use api::Api;
 
@@ -168,19 +168,6 @@ impl Llvm {
     /// A new, empty LLVM context.
     pub fn context(&'static self) -> Context {
         Context::new(&self.api)
-    }
-
-    /// A target machine for `triple`; see [`TargetMachine::new`].
-    pub fn target_machine(
-        &'static self,
-        triple: &str,
-        cpu: &str,
-        features: &str,
-        opt: OptLevel,
-        reloc: RelocModel,
-        code_model: CodeModel,
-    ) -> Result<TargetMachine, LlvmError> {
-        TargetMachine::new(&self.api, triple, cpu, features, opt, reloc, code_model)
     }
 }
 

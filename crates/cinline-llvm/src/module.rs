@@ -464,12 +464,31 @@ impl<'m> Function<'m> {
         count
     }
 
+    /// Whether the function is used other than as the callee of a `call`,
+    /// `invoke` or `callbr`: its address is taken (stored, passed, returned,
+    /// compared), so calls may reach it through a pointer.
+    pub fn address_taken(&self) -> bool {
+        let mut taken = false;
+        self.for_each_use(|_, is_call| taken |= !is_call);
+        taken
+    }
+
     /// Visits each call, invoke or callbr instruction that calls this
     /// function (not those that only pass it as an argument).
     fn for_each_call(&self, mut visit: impl FnMut(api::ValueRef)) {
+        self.for_each_use(|user, is_call| {
+            if is_call {
+                visit(user);
+            }
+        });
+    }
+
+    /// Visits each user of this function, saying whether it is a call,
+    /// invoke or callbr instruction with this function as its callee.
+    fn for_each_use(&self, mut visit: impl FnMut(api::ValueRef, bool)) {
         let api = self.api();
         // SAFETY: walking the use list of a live function without changing
-        // the IR; every user checked to be a call before it is visited.
+        // the IR; each user is classified before the callee is read.
         unsafe {
             let mut u = (api.LLVMGetFirstUse)(self.raw.as_ptr());
             while !u.is_null() {
@@ -477,9 +496,10 @@ impl<'m> Function<'m> {
                 let is_call = !(api.LLVMIsACallInst)(user).is_null()
                     || !(api.LLVMIsAInvokeInst)(user).is_null()
                     || !(api.LLVMIsACallBrInst)(user).is_null();
-                if is_call && (api.LLVMGetCalledValue)(user) == self.raw.as_ptr() {
-                    visit(user);
-                }
+                visit(
+                    user,
+                    is_call && (api.LLVMGetCalledValue)(user) == self.raw.as_ptr(),
+                );
                 u = (api.LLVMGetNextUse)(u);
             }
         }
@@ -628,33 +648,5 @@ unsafe fn has_relocations(api: &'static Api, c: api::ValueRef) -> bool {
         }
         (0..(api.LLVMGetNumOperands)(c).max(0) as c_uint)
             .any(|i| has_relocations(api, (api.LLVMGetOperand)(c, i)))
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Address-taken check (issue #10, `cinline report`): kept apart from the
-// rest of `Function` so that merges stay easy.
-impl Function<'_> {
-    /// Whether the function is used other than as the callee of a `call`,
-    /// `invoke` or `callbr`: its address is taken (stored, passed, returned,
-    /// compared), so calls may reach it through a pointer.
-    pub fn address_taken(&self) -> bool {
-        let api = self.api();
-        // SAFETY: walking the use list of a live function without changing
-        // the IR, as in `for_each_call`.
-        unsafe {
-            let mut u = (api.LLVMGetFirstUse)(self.raw.as_ptr());
-            while !u.is_null() {
-                let user = (api.LLVMGetUser)(u);
-                let is_call = !(api.LLVMIsACallInst)(user).is_null()
-                    || !(api.LLVMIsAInvokeInst)(user).is_null()
-                    || !(api.LLVMIsACallBrInst)(user).is_null();
-                if !is_call || (api.LLVMGetCalledValue)(user) != self.raw.as_ptr() {
-                    return true;
-                }
-                u = (api.LLVMGetNextUse)(u);
-            }
-        }
-        false
     }
 }

@@ -50,6 +50,23 @@ pub enum CodeModel {
     Large = 6,
 }
 
+/// What a [`TargetMachine`] generates code for.
+#[derive(Debug, Clone, Copy)]
+pub struct TargetSpec<'a> {
+    /// The LLVM triple.
+    pub triple: &'a str,
+    /// The CPU (empty: the target's default).
+    pub cpu: &'a str,
+    /// Features, `+x,-y`.
+    pub features: &'a str,
+    /// Optimisation level of code generation.
+    pub opt: OptLevel,
+    /// Relocation model.
+    pub reloc: RelocModel,
+    /// Code model.
+    pub code_model: CodeModel,
+}
+
 /// An LLVM target machine, owned.
 pub struct TargetMachine {
     api: &'static Api,
@@ -59,15 +76,11 @@ pub struct TargetMachine {
 impl TargetMachine {
     pub(crate) fn new(
         api: &'static Api,
-        triple: &str,
-        cpu: &str,
-        features: &str,
-        opt: OptLevel,
-        reloc: RelocModel,
-        code_model: CodeModel,
+        spec: &TargetSpec<'_>,
     ) -> Result<TargetMachine, LlvmError> {
         let c = |s: &str| CString::new(s).map_err(|_| LlvmError(format!("{s:?} contains NUL")));
-        let (c_triple, c_cpu, c_features) = (c(triple)?, c(cpu)?, c(features)?);
+        let (c_triple, c_cpu, c_features) = (c(spec.triple)?, c(spec.cpu)?, c(spec.features)?);
+        let triple = spec.triple;
         let mut target = ptr::null_mut();
         let mut message = ptr::null_mut();
         // SAFETY: out-pointers are valid; the message is ours to free.
@@ -85,9 +98,9 @@ impl TargetMachine {
                 c_triple.as_ptr(),
                 c_cpu.as_ptr(),
                 c_features.as_ptr(),
-                opt as i32,
-                reloc as i32,
-                code_model as i32,
+                spec.opt as i32,
+                spec.reloc as i32,
+                spec.code_model as i32,
             )
         };
         let raw = NonNull::new(raw)

@@ -10,25 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{cinline, fixture, helper_refs, run_ok, CLANG};
-
-const RUSTC_FLAGS: &[&str] = &[
-    "--edition=2021",
-    "--crate-type=lib",
-    "-Copt-level=2",
-    "-Cpanic=abort",
-];
-
-fn rustc(src: &Path, emit: &str, out: &Path) {
-    run_ok(
-        Command::new("rustc")
-            .args(RUSTC_FLAGS)
-            .arg(format!("--emit={emit}"))
-            .arg("-o")
-            .arg(out)
-            .arg(src),
-    );
-}
+use common::{cinline, fixture, helper_refs, run_ok, rustc_lib, CLANG};
 
 /// Links `objects` with the fixture's `main.c` and the helpers' object
 /// (where the C state lives, as in the out-of-line build) and runs it.
@@ -52,8 +34,8 @@ fn c_state_exists_once_with_both_engines() {
     let d = tmp.path();
     for krate in ["a", "b"] {
         let rs = src.join(format!("{krate}.rs"));
-        rustc(&rs, "llvm-bc", &d.join(format!("{krate}.bc")));
-        rustc(&rs, "obj", &d.join(format!("{krate}_plain.o")));
+        rustc_lib(&rs, "llvm-bc", &d.join(format!("{krate}.bc")), &[]);
+        rustc_lib(&rs, "obj", &d.join(format!("{krate}_plain.o")), &[]);
     }
     run_ok(
         Command::new(CLANG)
@@ -101,8 +83,9 @@ fn c_state_exists_once_with_both_engines() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert!(out.status.success(), "{engine} {krate}: {stderr}");
             assert!(
-                stderr.contains("rust_helper_counter_next kept out of line")
-                    && stderr.contains("counter_next.counter"),
+                stderr.contains(
+                    "rust_helper_counter_next kept out of line: uses C state `counter_next.counter`"
+                ),
                 "{engine} {krate}: the link says why the counter stays out of line:\n{stderr}"
             );
             objects.push(object);

@@ -94,7 +94,14 @@ fn the_fixture_tests_pass_with_cargo_cinline() {
     let built = built();
     let out = text(&built.inlined);
     assert!(out.contains("test result: ok."), "{out}");
-    assert!(!out.contains("warning: cinline"), "cinline warned:\n{out}");
+    // One warning per crate that keeps calls out of line: here only the
+    // helpers with C state.
+    for warning in out.lines().filter(|l| l.contains("warning: cinline")) {
+        assert!(
+            warning.contains("left out of line: uses C state"),
+            "cinline warned:\n{out}"
+        );
+    }
     assert_eq!(
         out.matches("test result: ok.").count(),
         text(&built.plain).matches("test result: ok.").count()
@@ -149,10 +156,21 @@ fn only_helpers_with_c_state_are_left_in_the_program() {
 #[test]
 fn the_report_counts_every_call() {
     let report = &built().report;
-    assert!(report.lines().any(|l| l.starts_with("total:")), "{report}");
+    assert!(
+        report.contains("total: 45 helper call(s) in 8 record(s), 32 inlined, 13 left"),
+        "{report}"
+    );
+    // Every call left has its reason: the C state of the helper it calls.
+    let reasons: Vec<&str> = report.lines().filter(|l| l.starts_with("    - ")).collect();
+    assert!(!reasons.is_empty(), "{report}");
+    for reason in reasons {
+        assert!(reason.contains("uses C state"), "{report}");
+    }
     // The integration tests call no helper with C state.
     assert!(
-        report.contains("api (link): 1 unit(s) calling helpers, 15 helper call(s), 0 left"),
+        report.contains(
+            "api (link): 1 unit(s) calling helpers, 15 helper call(s), 15 inlined, 0 left"
+        ),
         "{report}"
     );
     // Generic #[inline] functions of `mini` are instantiated in the program
@@ -162,5 +180,35 @@ fn the_report_counts_every_call() {
     assert!(
         report.contains("api (link): 1 unit(s)"),
         "integration tests inline too:\n{report}"
+    );
+}
+
+#[test]
+fn c_state_is_one_instance_in_the_dev_profile_too() {
+    // The dev profile: cinline generates `mini`'s units itself, several of
+    // them (on several threads), each calling the helpers with C state.
+    let built = built();
+    let cargo = env!("CARGO");
+    timed(
+        command(
+            common::cargo_cinline(),
+            &built.ws,
+            &[
+                "cinline",
+                "build",
+                "--config",
+                "profile.dev.package.mini.codegen-units=4",
+            ],
+        )
+        .env("CARGO", cargo),
+        "cargo cinline build (dev profile)",
+    );
+    let out = Command::new(built.ws.join("target/cinline/debug/mini-app"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        std::fs::read_to_string(built.ws.join("mini-app/expected_output.txt")).unwrap()
     );
 }

@@ -17,7 +17,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{cinline, fixture, run_ok, CLANG};
+use common::{cinline, fixture, run_ok, rustc_lib, CLANG};
 
 /// A number from the environment, or `default`.
 fn env_number(name: &str, default: u64) -> u64 {
@@ -91,22 +91,6 @@ fn with_checksum(program: &str) -> String {
     format!("{program}\n{}\n", checksum.join("\n"))
 }
 
-fn rustc(src: &Path, emit: &str, out: &Path) {
-    run_ok(
-        Command::new("rustc")
-            .args([
-                "--edition=2021",
-                "--crate-type=lib",
-                "-Copt-level=2",
-                "-Cpanic=abort",
-            ])
-            .arg(format!("--emit={emit}"))
-            .arg("-o")
-            .arg(out)
-            .arg(src),
-    );
-}
-
 /// Links `objects` with `main.c` and runs the program (5 s at most).
 /// `None` if it does not finish in time or fails.
 fn run(dir: &Path, name: &str, objects: &[&Path]) -> Option<String> {
@@ -157,8 +141,8 @@ fn check_program(dir: &Path, seed: u64, external: bool) -> Outcome {
     let a = d.join("a.rs");
     std::fs::write(&a, a_source(&program, external)).unwrap();
     for (src, name) in [(a, "a"), (fixture("csmith").join("b.rs"), "b")] {
-        rustc(&src, "llvm-bc", &d.join(format!("{name}.bc")));
-        rustc(&src, "obj", &d.join(format!("{name}_plain.o")));
+        rustc_lib(&src, "llvm-bc", &d.join(format!("{name}.bc")), &[]);
+        rustc_lib(&src, "obj", &d.join(format!("{name}_plain.o")), &[]);
     }
     run_ok(
         Command::new(CLANG)

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{cinline, fixture, run_fail, run_ok, CLANG};
+use common::{cinline, fixture, run_fail, run_ok, rustc_lib, CLANG};
 
 /// The sample crate's bitcode and its helpers' bitcode, built with the real
 /// rustc and clang.
@@ -24,19 +24,11 @@ impl Inputs {
     fn build() -> Inputs {
         let dir = tempfile::tempdir().unwrap();
         let src = fixture("sample");
-        run_ok(
-            Command::new("rustc")
-                .args([
-                    "--edition=2021",
-                    "--crate-type=lib",
-                    "-Copt-level=2",
-                    "-Cpanic=abort",
-                    "--crate-name=sample",
-                    "--emit=llvm-bc",
-                ])
-                .arg("-o")
-                .arg(dir.path().join("sample.bc"))
-                .arg(src.join("sample.rs")),
+        rustc_lib(
+            &src.join("sample.rs"),
+            "llvm-bc",
+            &dir.path().join("sample.bc"),
+            &["--crate-name=sample"],
         );
         run_ok(
             cinline()

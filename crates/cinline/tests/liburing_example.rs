@@ -61,47 +61,44 @@ impl Built {
 
 /// The example built once, plain then with `cargo cinline` (into
 /// `target/cinline`), or `None` (said once) without liburing's header.
-fn built() -> Option<&'static Built> {
-    static BUILT: OnceLock<Option<Built>> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            if !Path::new(HEADER).is_file() {
-                eprintln!(
-                    "liburing example: SKIPPED, {HEADER} is absent (Debian: apt-get install liburing-dev)"
-                );
-                return None;
-            }
-            let dir = tempfile::tempdir().unwrap();
-            let ws = dir.path().join("liburing");
-            copy_workspace("examples/liburing", &ws);
+fn built() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        // A test that cannot run fails: scripts/setup.sh installs it.
+        assert!(
+            Path::new(HEADER).is_file(),
+            "{HEADER} is absent (Debian: apt-get install liburing-dev; scripts/setup.sh does)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path().join("liburing");
+        copy_workspace("examples/liburing", &ws);
 
-            let cargo = env!("CARGO");
-            timed(
-                &mut command(cargo, &ws, &["build", "--release"]),
-                "cargo build --release",
-            );
-            // `cargo cinline` is the `cargo-cinline` executable beside `cinline`.
-            let subcommand = common::cargo_cinline();
-            let inlined = timed(
-                command(&subcommand, &ws, &["cinline", "build", "--release"]).env("CARGO", cargo),
-                "cargo cinline build --release",
-            );
-            let stderr = String::from_utf8_lossy(&inlined.stderr);
-            assert!(
-                !stderr.contains("warning: cinline"),
-                "cinline fell back:\n{stderr}"
-            );
-            let report = timed(
-                command(&subcommand, &ws, &["cinline", "report", "--release"]).env("CARGO", cargo),
-                "cargo cinline report --release",
-            );
-            Some(Built {
-                _dir: dir,
-                ws,
-                report: String::from_utf8_lossy(&report.stdout).into_owned(),
-            })
-        })
-        .as_ref()
+        let cargo = env!("CARGO");
+        timed(
+            &mut command(cargo, &ws, &["build", "--release"]),
+            "cargo build --release",
+        );
+        // `cargo cinline` is the `cargo-cinline` executable beside `cinline`.
+        let subcommand = common::cargo_cinline();
+        let inlined = timed(
+            command(&subcommand, &ws, &["cinline", "build", "--release"]).env("CARGO", cargo),
+            "cargo cinline build --release",
+        );
+        let stderr = String::from_utf8_lossy(&inlined.stderr);
+        assert!(
+            !stderr.contains("warning: cinline"),
+            "cinline fell back:\n{stderr}"
+        );
+        let report = timed(
+            command(&subcommand, &ws, &["cinline", "report", "--release"]).env("CARGO", cargo),
+            "cargo cinline report --release",
+        );
+        Built {
+            _dir: dir,
+            ws,
+            report: String::from_utf8_lossy(&report.stdout).into_owned(),
+        }
+    })
 }
 
 /// The helper symbols (bindgen's `__extern` wrappers) an executable
@@ -133,7 +130,7 @@ fn static_inline_functions(header: &str) -> BTreeSet<String> {
 
 #[test]
 fn the_bindings_wrap_every_static_inline_function_of_liburing() {
-    let Some(built) = built() else { return };
+    let built = built();
     let header = std::fs::read_to_string(HEADER).unwrap();
     let functions = static_inline_functions(&header);
     assert!(
@@ -165,7 +162,7 @@ fn no_helper_is_left_in_the_inlined_program() {
     // The always-linked fallback library is built with one section per
     // function and the linker drops what nothing calls: the helpers the
     // program calls are in the plain program, none in the inlined one.
-    let Some(built) = built() else { return };
+    let built = built();
     let plain = helper_symbols(&built.plain());
     for helper in HOT_HELPERS {
         assert!(
@@ -182,7 +179,7 @@ fn no_helper_is_left_in_the_inlined_program() {
 
 #[test]
 fn the_report_counts_every_call_and_none_left() {
-    let Some(built) = built() else { return };
+    let built = built();
     let report = &built.report;
     let total = report
         .lines()
@@ -209,19 +206,13 @@ fn hot_function_calls(exe: &Path) -> Option<Vec<String>> {
         .filter(|n| n.contains(HOT_FUNCTION))
         .collect();
     assert_eq!(hot.len(), 1, "{HOT_FUNCTION} in {}: {hot:?}", exe.display());
-    let out = match Command::new("llvm-objdump-22")
+    let out = Command::new("llvm-objdump-22")
         .arg("-d")
         .arg("--no-show-raw-insn")
         .arg(format!("--disassemble-symbols={}", hot[0]))
         .arg(exe)
         .output()
-    {
-        Ok(out) => out,
-        Err(e) => {
-            eprintln!("liburing example: no disassembly check, llvm-objdump-22: {e}");
-            return None;
-        }
-    };
+        .expect("runs llvm-objdump-22 (package llvm-22; scripts/setup.sh installs it)");
     assert!(out.status.success(), "{out:?}");
     let listing = String::from_utf8_lossy(&out.stdout);
 
@@ -308,7 +299,7 @@ fn hot_function_calls(exe: &Path) -> Option<Vec<String>> {
 
 #[test]
 fn the_hot_loop_calls_no_helper() {
-    let Some(built) = built() else { return };
+    let built = built();
     let Some(plain) = hot_function_calls(&built.plain()) else {
         return;
     };
@@ -340,7 +331,7 @@ fn the_hot_loop_calls_no_helper() {
 
 #[test]
 fn the_program_prints_the_same_with_and_without_cinline() {
-    let Some(built) = built() else { return };
+    let built = built();
     let run = |path: PathBuf| {
         let out = Command::new(&path).output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();

@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{cinline, fixture, helper_names, helper_refs, run_fail, run_ok, Sample};
+use common::{cinline, fixture, helper_names, helper_refs, run_fail, run_ok, rustc_lib, Sample};
 
 /// Links the sample with `engine` and checks the object has no helper left
 /// and the program prints what the out-of-line build prints.
@@ -220,20 +220,11 @@ fn baseline_target_features_are_reconciled_for_a_generic_cpu_crate() {
     // The kernel's `+cmov,+cx8,+fxsr` case: the crate's CPU (`generic`) does
     // not imply features every x86-64 CPU has and the helper lists.
     let sample = Sample::build();
-    run_ok(
-        Command::new("rustc")
-            .args([
-                "--edition=2021",
-                "--crate-type=lib",
-                "-Copt-level=2",
-                "-Cpanic=abort",
-                "--crate-name=sample",
-                "-Ctarget-cpu=generic",
-                "--emit=llvm-bc",
-                "-o",
-            ])
-            .arg(sample.path("generic.bc"))
-            .arg(fixture("sample").join("sample.rs")),
+    rustc_lib(
+        &fixture("sample").join("sample.rs"),
+        "llvm-bc",
+        &sample.path("generic.bc"),
+        &["--crate-name=sample", "-Ctarget-cpu=generic"],
     );
     let object = sample.path("generic.o");
     let out = cinline()

@@ -2,7 +2,7 @@
 //! or cdylib; codegen units that call helpers are replaced by inlined ones
 //! on the command line, then the real linker runs.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -99,11 +99,16 @@ pub(super) fn run(args: &[OsString]) -> ExitCode {
         );
         return ExitCode::from(1);
     }
+    log(|| format!("running {} {:?}", real.to_string_lossy(), new_args));
+    run_real_linker(&real, &new_args)
+}
+
+/// Runs the real linker with `args` and passes its exit code through.
+pub(super) fn run_real_linker(real: &OsStr, args: &[OsString]) -> ExitCode {
     // The real linker must not see our variables (it may be a compiler
     // driver that calls programs that call us).
-    log(|| format!("running {} {:?}", real.to_string_lossy(), new_args));
-    let mut cmd = Command::new(&real);
-    cmd.args(&new_args);
+    let mut cmd = Command::new(real);
+    cmd.args(args);
     for key in [
         env_keys::LINKER,
         env_keys::REAL_LINKER,

@@ -231,26 +231,7 @@ pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> ExitCode {
                 return ExitCode::from(1);
             }
             let real = crate::getenv(env_keys::REAL_LINKER).unwrap_or_else(|| "cc".into());
-            let mut cmd = std::process::Command::new(&real);
-            cmd.args(args.get(1..).unwrap_or_default());
-            for key in [
-                env_keys::LINKER,
-                env_keys::REAL_LINKER,
-                env_keys::MANIFESTS,
-                env_keys::CODEGEN,
-            ] {
-                cmd.env_remove(key);
-            }
-            match cmd.status() {
-                Ok(status) => exit_code(status),
-                Err(e) => {
-                    eprintln!(
-                        "error: cinline: cannot run the linker {}: {e}",
-                        real.to_string_lossy()
-                    );
-                    ExitCode::from(1)
-                }
-            }
+            linker::run_real_linker(&real, args.get(1..).unwrap_or_default())
         }
     }
 }

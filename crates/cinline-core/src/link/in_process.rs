@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use cinline_llvm::{Llvm, Module, OptLevel, TargetMachine};
+use cinline_llvm::{Llvm, Module, OptLevel, TargetMachine, TargetSpec};
 
 use super::prepare::{prepare, resolve, Resolved};
 use super::{one_definition, Engine, LinkOptions, LinkOutcome, Passes};
@@ -128,15 +128,15 @@ pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<Lin
         path: opts.krate.clone(),
         message: format!("{what}: {e}"),
     };
-    let machine = llvm
-        .target_machine(
-            &module.triple(),
-            &resolved.cpu,
-            &resolved.features,
-            resolved.opt,
-            resolved.reloc,
-            resolved.code_model,
-        )
+    let machine = ctx
+        .target_machine(&TargetSpec {
+            triple: &module.triple(),
+            cpu: &resolved.cpu,
+            features: &resolved.features,
+            opt: resolved.opt,
+            reloc: resolved.reloc,
+            code_model: resolved.code_model,
+        })
         .map_err(|e| llvm_error("cannot generate code", e))?;
     if linked || opts.passes != Passes::Inline {
         optimize(

@@ -85,17 +85,12 @@ pub(crate) fn apply(module: &mut Module<'_>) -> Vec<OutOfLine> {
             Linkage::Local | Linkage::Appending | Linkage::AvailableExternally | Linkage::Odr => {
                 continue
             }
-            Linkage::Interposable => Some(
-                "it is weak: the program may use another definition, so calls go to the \
-                 one the linker chooses"
-                    .to_string(),
-            ),
-            Linkage::External => state.get(&global).map(|variable| {
-                format!(
-                    "it uses the C variable `{variable}`, which must exist once in the program: \
-                     calls go to the out-of-line definition"
-                )
-            }),
+            Linkage::Interposable => {
+                Some("weak: the program may use another definition".to_string())
+            }
+            Linkage::External => state
+                .get(&global)
+                .map(|variable| format!("uses C state `{variable}`, which must stay one instance")),
         };
         // A constant holding the address of a local variable would be
         // folded to the address of this unit's copy.

@@ -67,24 +67,25 @@ pub fn list_tools(base: &str, prefer_major: u32) -> Vec<Tool> {
     found
 }
 
-/// Finds clang: `explicit` (`--clang`), else `$CLANG`, else `$CC` if it is a
-/// clang, else the versioned and plain names, preferring the LLVM major of
-/// rustc (`prefer_major`). A clang named by `--clang` or `$CLANG` must exist
-/// and run: it is never silently replaced by another.
-pub fn find_clang(explicit: Option<&Path>, prefer_major: u32) -> crate::Result<Tool> {
+/// Finds clang: `explicit` (a path and where it was given: `--clang`,
+/// `CLANG_PATH`...), else `$CLANG`, else `$CC` if it is a clang, else the
+/// versioned and plain names, preferring the LLVM major of rustc
+/// (`prefer_major`). A clang named explicitly or by `$CLANG` must exist and
+/// run: it is never silently replaced by another.
+pub fn find_clang(explicit: Option<(&Path, &str)>, prefer_major: u32) -> crate::Result<Tool> {
     let named = explicit
-        .map(|p| (p.as_os_str().to_owned(), "--clang"))
-        .or_else(|| getenv("CLANG").map(|c| (c, "CLANG")));
+        .map(|(p, from)| (p.as_os_str().to_owned(), from.to_string()))
+        .or_else(|| getenv("CLANG").map(|c| (c, "CLANG".to_string())));
     if let Some((name, from)) = named {
         let broken = |problem: &str| Error::ExplicitToolBroken {
             tool: "clang".into(),
             path: name.clone().into(),
-            source_name: from.into(),
+            source_name: from.clone(),
             problem: problem.into(),
         };
-        let instead = match from {
-            "CLANG" => "point CLANG at a clang, or unset it to let cinline find one",
-            _ => "pass another --clang PATH",
+        let instead = match from.as_str() {
+            "--clang" => "pass another --clang PATH".to_string(),
+            var => format!("point {var} at a clang, or unset it to let cinline find one"),
         };
         let path = which(&name).ok_or_else(|| {
             broken(&format!(

@@ -74,34 +74,45 @@ pub struct Sample {
     pub plain_output: String,
 }
 
-const RUSTC_FLAGS: &[&str] = &[
+/// How the tests compile their Rust libraries (no_std-friendly, optimized).
+const LIB_FLAGS: &[&str] = &[
     "--edition=2021",
     "--crate-type=lib",
     "-Copt-level=2",
     "-Cpanic=abort",
-    "--crate-name=sample",
 ];
+
+/// rustc compiles `src` as a library with [`LIB_FLAGS`] and `extra`,
+/// emitting `emit` (`llvm-bc`, `obj`) to `out`.
+pub fn rustc_lib(src: &Path, emit: &str, out: &Path, extra: &[&str]) {
+    run_ok(
+        Command::new("rustc")
+            .args(LIB_FLAGS)
+            .args(extra)
+            .arg(format!("--emit={emit}"))
+            .arg("-o")
+            .arg(out)
+            .arg(src),
+    );
+}
 
 impl Sample {
     pub fn build() -> Sample {
         let dir = tempfile::tempdir().unwrap();
         let src = fixture("sample");
         let d = dir.path();
-        run_ok(
-            Command::new("rustc")
-                .args(RUSTC_FLAGS)
-                .arg("--emit=llvm-bc")
-                .arg("-o")
-                .arg(d.join("sample.bc"))
-                .arg(src.join("sample.rs")),
+        let sample_rs = src.join("sample.rs");
+        rustc_lib(
+            &sample_rs,
+            "llvm-bc",
+            &d.join("sample.bc"),
+            &["--crate-name=sample"],
         );
-        run_ok(
-            Command::new("rustc")
-                .args(RUSTC_FLAGS)
-                .arg("--emit=obj")
-                .arg("-o")
-                .arg(d.join("sample_plain.o"))
-                .arg(src.join("sample.rs")),
+        rustc_lib(
+            &sample_rs,
+            "obj",
+            &d.join("sample_plain.o"),
+            &["--crate-name=sample"],
         );
         run_ok(
             Command::new(CLANG)
