@@ -88,6 +88,12 @@ pub fn prepare<'ctx>(
     };
     for path in helper_paths {
         let module = parse(ctx, &BitcodeFile::read_for(path, engine)?)?;
+        // A damaged helper that still parses would fail the merged module's
+        // verification, which names the crate: name the helper instead.
+        module.verify().map_err(|e| Error::Llvm {
+            path: path.clone(),
+            message: format!("LLVM cannot use it (the file is damaged: rebuild it): {e}"),
+        })?;
         let triple = module.triple();
         let found = abi::Target {
             triple: &triple,
