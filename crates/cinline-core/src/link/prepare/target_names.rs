@@ -148,6 +148,10 @@ pub fn check(codegen: &Codegen, triple: &str) -> crate::Result<()> {
             )));
         }
     }
+    // Listing the names costs two rustc runs: only when there are some.
+    if codegen.target_cpu.is_none() && feature_items(codegen).next().is_none() {
+        return Ok(());
+    }
     let Some(known) = known_for(triple) else {
         return Ok(());
     };
