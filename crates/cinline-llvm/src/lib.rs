@@ -19,6 +19,7 @@ mod api;
 mod context;
 mod global;
 mod module;
+mod sections;
 mod target;
 
 use std::ffi::{c_char, CStr};
