@@ -12,6 +12,8 @@
 //! `CINLINE_CSMITH_SEEDS=N` (default 3) and `CINLINE_CSMITH_FIRST_SEED=S`
 //! (default 1) choose the programs; `scripts/fuzz.sh` runs many.
 
+#![forbid(unsafe_code)]
+
 mod common;
 
 use std::path::Path;
