@@ -115,6 +115,8 @@
 //!   defines different functions under clang and under the native compiler
 //!   (`#ifdef __clang__`) would make them differ from the bitcode's.
 
+#![forbid(unsafe_code)]
+
 mod bindings;
 mod compile;
 mod env;

@@ -4,6 +4,8 @@
 //! and libclang, with nothing from this environment that would change the
 //! build (`RUSTFLAGS`, `RUSTC_WRAPPER`, ...). One build serves every test.
 
+#![forbid(unsafe_code)]
+
 #[path = "../../../tests/support/cargo_workspace.rs"]
 mod cargo_workspace;
 

@@ -6,6 +6,8 @@
 //! `RUSTC` and `OPT_LEVEL` fall back to rustc's host, `rustc` and `0`;
 //! `OUT_DIR` is given with `Builder::out_dir`.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::sync::Mutex;
 

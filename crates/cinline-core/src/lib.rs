@@ -13,6 +13,8 @@
 //! 5. [`doctor`] runs all of the above on a tiny sample to prove that
 //!    inlining works on this machine.
 
+#![forbid(unsafe_code)]
+
 pub mod bitcode;
 pub mod cargo;
 pub mod cc;

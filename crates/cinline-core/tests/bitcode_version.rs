@@ -1,5 +1,7 @@
 //! The producer version is read from real clang output.
 
+#![forbid(unsafe_code)]
+
 use std::process::Command;
 
 use cinline_core::bitcode::BitcodeFile;

@@ -1,5 +1,7 @@
 //! The `cinline` executable.
 
+#![forbid(unsafe_code)]
+
 fn main() -> std::process::ExitCode {
     cinline::main()
 }

@@ -3,6 +3,8 @@
 //! messages about it name the files and what differs. Real rustc, clang-22,
 //! clang-16 and the built `cinline`.
 
+#![forbid(unsafe_code)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

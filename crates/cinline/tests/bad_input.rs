@@ -1,6 +1,8 @@
 //! Bad input: one clear message naming the file and the problem, a
 //! non-zero exit, and no output file.
 
+#![forbid(unsafe_code)]
+
 mod common;
 
 use std::path::Path;

@@ -5,6 +5,8 @@
 //! program built with cinline (both engines) must print what the
 //! out-of-line build prints; the stateless helpers must still be inlined.
 
+#![forbid(unsafe_code)]
+
 mod common;
 
 use std::path::Path;

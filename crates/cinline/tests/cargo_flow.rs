@@ -4,6 +4,8 @@
 //! `#[inline]` functions, a program, integration tests), built with the real
 //! cargo, rustc, clang and linker, with and without cinline.
 
+#![forbid(unsafe_code)]
+
 #[path = "../../../tests/support/cargo_workspace.rs"]
 mod cargo_workspace;
 mod common;

@@ -1,5 +1,7 @@
 //! `cinline doctor` on this machine.
 
+#![forbid(unsafe_code)]
+
 mod common;
 
 use common::{cinline, run_ok};

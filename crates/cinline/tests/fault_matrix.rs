@@ -4,6 +4,8 @@
 //! The mutation matrix takes `CINLINE_FAULT_CASES` (default 300) cases from
 //! the seed `CINLINE_FAULT_SEED` (default 1), for longer runs from a script.
 
+#![forbid(unsafe_code)]
+
 mod common;
 
 use std::fmt::Write as _;
@@ -83,6 +85,7 @@ impl Rng {
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
+    #[allow(clippy::disallowed_methods)] // the test's own knob
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())

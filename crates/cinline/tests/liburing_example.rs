@@ -10,6 +10,8 @@
 //! machine code is checked). Skipped, with a message, without
 //! `/usr/include/liburing.h` (Debian: `liburing-dev`).
 
+#![forbid(unsafe_code)]
+
 #[path = "../../../tests/support/cargo_workspace.rs"]
 mod cargo_workspace;
 mod common;

@@ -1,6 +1,8 @@
 //! The by-hand flow end to end: `cinline cc`, `rustc --emit=llvm-bc`,
 //! `cinline link`, then a program linked from the object.
 
+#![forbid(unsafe_code)]
+
 mod common;
 
 use std::process::Command;

@@ -9,6 +9,8 @@
 //! slow part) and shared: the tests take turns on it (a lock), and each
 //! touches the crates it wants rebuilt.
 
+#![forbid(unsafe_code)]
+
 #[path = "../../../tests/support/cargo_workspace.rs"]
 mod cargo_workspace;
 mod common;

@@ -36,7 +36,6 @@ impl Inlined {
             name,
             calls_before: self.calls_before,
             left: self.left,
-            replaced: true,
             mismatches: self.mismatches.iter().map(ToString::to_string).collect(),
             left_calls: self.left_calls.clone(),
         }
@@ -228,7 +227,6 @@ pub fn unit_left_out(
         name: name.to_string(),
         calls_before: left,
         left,
-        replaced: false,
         mismatches: Vec::new(),
         left_calls,
     })

@@ -195,7 +195,6 @@ fn compile_unit(
                 // Never fewer found than left (see `inline_cgu`).
                 calls_before: outcome.helper_calls.max(left),
                 left,
-                replaced: true,
                 mismatches: outcome.mismatches.iter().map(ToString::to_string).collect(),
                 left_calls,
             })

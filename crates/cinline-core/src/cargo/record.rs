@@ -39,8 +39,6 @@ pub struct Unit {
     pub calls_before: usize,
     /// Helper references left (0 when every call was inlined).
     pub left: usize,
-    /// Whether the object was replaced.
-    pub replaced: bool,
     /// Attribute mismatches, as text.
     pub mismatches: Vec<String>,
     /// The helpers still referenced, with why: their counts add up to
@@ -227,7 +225,6 @@ mod tests {
             name: "u.rcgu.o".into(),
             calls_before: before,
             left: left.iter().map(|l| l.1).sum(),
-            replaced: true,
             mismatches: Vec::new(),
             left_calls: left
                 .iter()

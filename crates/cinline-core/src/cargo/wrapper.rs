@@ -487,7 +487,6 @@ fn rewrite_archive(
         if let Err(e) = archive::replace(path, &members, &replacements) {
             let why = format!("the archive could not be rewritten: {e}");
             for unit in &mut record.units {
-                unit.replaced = false;
                 unit.left = unit.calls_before;
                 unit.left_calls = vec![LeftCall {
                     helper: "(every helper of the unit)".into(),

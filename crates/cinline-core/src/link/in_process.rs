@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashSet};
 use cinline_llvm::{Llvm, Module, OptLevel, TargetMachine, TargetSpec};
 
 use super::prepare::{prepare, resolve, Resolved};
-use super::{one_definition, Engine, LinkOptions, LinkOutcome, Passes};
+use super::{one_definition, LinkOptions, LinkOutcome, Passes};
 use crate::{getenv, write_atomic, Error};
 
 /// The function pipeline run on each caller of a helper once the helpers
@@ -157,7 +157,6 @@ pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<Lin
         .map_err(|e| llvm_error("code generation failed", e))?;
     write_atomic(&opts.output, &object)?;
     Ok(LinkOutcome {
-        engine: Engine::RustcLlvm,
         helper_symbols: prepared.helper_symbols,
         mismatches: prepared.mismatches,
         warnings: Vec::new(),

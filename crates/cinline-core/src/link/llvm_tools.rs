@@ -9,7 +9,7 @@ use std::process::Command;
 use cinline_llvm::{CodeModel, Llvm, RelocModel};
 
 use super::prepare::{prepare, resolve, Resolved};
-use super::{one_definition, Engine, LinkOptions, LinkOutcome};
+use super::{one_definition, LinkOptions, LinkOutcome};
 use crate::bitcode::BitcodeFile;
 use crate::output::{persist, temp_beside};
 use crate::toolchain::{find_clang, find_llvm_tool, run, Rustc, Tool};
@@ -158,7 +158,6 @@ pub(super) fn link(
     run(&mut cmd)?;
     persist(tmp, &opts.output)?;
     Ok(LinkOutcome {
-        engine: Engine::LlvmTools,
         helper_symbols: outcome_symbols,
         mismatches,
         warnings,

@@ -100,11 +100,6 @@ impl Codegen {
             ))),
         }
     }
-
-    /// The extra features as one LLVM feature string.
-    pub fn feature_string(&self) -> String {
-        self.target_features.join(",")
-    }
 }
 
 /// Which passes run on the merged module before code generation.
@@ -169,8 +164,6 @@ pub struct OutOfLine {
 /// What `link` did.
 #[derive(Debug, Clone)]
 pub struct LinkOutcome {
-    /// The engine that ran.
-    pub engine: Engine,
     /// Helper symbols given internal linkage.
     pub helper_symbols: Vec<String>,
     /// Attribute mismatches found (some reconciled).

@@ -42,8 +42,6 @@ pub struct TargetInfo {
     /// The LLVM target triple rustc writes in modules
     /// (`x86_64-unknown-linux-gnu`).
     pub llvm_triple: String,
-    /// The module data layout.
-    pub data_layout: String,
 }
 
 impl Rustc {
@@ -210,7 +208,6 @@ impl Rustc {
         };
         Ok(TargetInfo {
             llvm_triple: quoted("target triple"),
-            data_layout: quoted("target datalayout"),
         })
     }
 }
