@@ -132,20 +132,18 @@ pub(crate) fn is_unit(name: &str, stem: &str) -> bool {
         .is_some_and(|middle| middle.contains('.'))
 }
 
-/// Whether `CINLINE_STRICT` asks for failures to fail the build.
-pub(crate) fn strict() -> bool {
-    crate::getenv("CINLINE_STRICT").is_some_and(|v| v != "0")
-}
+pub(crate) use crate::env::strict;
 
 /// With `CINLINE_LOG` set, says what the wrapper decides and why: on
 /// stderr for `1`, else appended to the file it names (rustc hides what its
 /// linker prints, so the linker wrapper's lines only show up in a file).
 pub(crate) fn log(what: impl FnOnce() -> String) {
+    use crate::env::LogTarget;
     use std::io::Write;
-    match crate::getenv("CINLINE_LOG") {
+    match crate::env::log_target() {
         None => {}
-        Some(v) if v == "1" => eprintln!("cinline: {}", what()),
-        Some(path) => {
+        Some(LogTarget::Stderr) => eprintln!("cinline: {}", what()),
+        Some(LogTarget::File(path)) => {
             if let Ok(mut f) = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
@@ -199,9 +197,7 @@ pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> ExitCode {
                     // The worker's bitcode files go; the fallback itself
                     // (strict mode, record, retry next time) is the
                     // wrapper's.
-                    if !inv.emit.iter().any(|k| k == "llvm-bc")
-                        && crate::getenv("CINLINE_SAVE_TEMPS").is_none()
-                    {
+                    if !inv.emit.iter().any(|k| k == "llvm-bc") && !crate::env::save_temps() {
                         wrapper::remove_bitcode(&inv.out_dir, &inv.stem());
                     }
                     wrapper::fall_back(program, rustc_args, &inv, None, why)
