@@ -19,7 +19,7 @@ mod linker;
 mod own_codegen;
 pub mod record;
 pub mod rustc_args;
-mod subcommand;
+pub mod subcommand;
 mod wrapper;
 
 use std::ffi::OsString;
@@ -93,9 +93,14 @@ impl Mode {
 }
 
 /// Runs `mode` with the whole command line `args`.
+///
+/// # Panics
+///
+/// On [`Mode::Subcommand`]: `cargo cinline`'s arguments are the binary's to
+/// parse; it calls [`subcommand`]'s functions itself.
 pub fn run(mode: Mode, args: Vec<OsString>) -> ExitCode {
     match mode {
-        Mode::Subcommand => subcommand::run(&args[1..]),
+        Mode::Subcommand => panic!("`cargo cinline` is run by the binary, through `subcommand`"),
         Mode::Wrapper => wrapper::run(&args[1..]),
         Mode::Linker => linker::run(&args[1..]),
     }
@@ -156,7 +161,7 @@ pub(crate) fn log(what: impl FnOnce() -> String) {
 }
 
 /// An exit code from a child's status (signals become 101, like rustc's ICE).
-pub(crate) fn exit_code(status: std::process::ExitStatus) -> ExitCode {
+pub fn exit_code(status: std::process::ExitStatus) -> ExitCode {
     ExitCode::from(status.code().map_or(101, |c| c.clamp(0, 255) as u8))
 }
 
