@@ -1,6 +1,15 @@
-//! The one place cinline reads its environment.
+//! The one place cinline reads its environment, and the one list of the
+//! variables a user may set ([`VARS`], the README's "Environment" table).
+//!
+//! Each public variable is declared here once, with who reads it and what
+//! it means; the rest of the code reads it through a typed accessor
+//! ([`strict`], [`log_target`], [`save_temps`], ...). The private
+//! `__CINLINE_*` variables between cinline's own processes are in
+//! `cargo::env_keys`; cargo's own variables (`CARGO`, `CARGO_TARGET_DIR`,
+//! `RUSTC_WRAPPER`, ...) are read where cinline does what cargo does.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 
 /// Reads the environment variable `name`; an empty value counts as unset.
 ///
@@ -9,4 +18,216 @@ use std::ffi::OsString;
 #[allow(clippy::disallowed_methods)] // the one allowed reader (clippy.toml)
 pub fn getenv(name: &str) -> Option<OsString> {
     std::env::var_os(name).filter(|v| !v.is_empty())
+}
+
+/// A public environment variable: one row of the README's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Var {
+    /// Its name.
+    pub name: &'static str,
+    /// The commands or parts of cinline that read it.
+    pub read_by: &'static str,
+    /// What it does, in one line.
+    pub meaning: &'static str,
+}
+
+impl Var {
+    /// Its value; an empty value counts as unset.
+    pub fn get(&self) -> Option<OsString> {
+        getenv(self.name)
+    }
+}
+
+/// The rustc whose target and LLVM are used.
+pub const RUSTC: Var = Var {
+    name: "RUSTC",
+    read_by: "all",
+    meaning: "the rustc whose target and LLVM are used",
+};
+
+/// The clang to use.
+pub const CLANG: Var = Var {
+    name: "CLANG",
+    read_by: "cc",
+    meaning: "clang to use (an error if it does not exist or is not a clang)",
+};
+
+/// The C compiler, used as clang if it names one.
+pub const CC: Var = Var {
+    name: "CC",
+    read_by: "cc",
+    meaning: "clang to use, if it names a clang",
+};
+
+/// The libLLVM to load instead of rustc's.
+pub const LIBLLVM: Var = Var {
+    name: "CINLINE_LIBLLVM",
+    read_by: "link, report, doctor",
+    meaning: "the libLLVM to load instead of rustc's",
+};
+
+/// Where the llvm-tools engine finds `llvm-link` and `clang`.
+pub const LLVM_BIN: Var = Var {
+    name: "CINLINE_LLVM_BIN",
+    read_by: "link --engine llvm-tools",
+    meaning: "directory of llvm-link and clang",
+};
+
+/// Keep intermediate files.
+pub const SAVE_TEMPS: Var = Var {
+    name: "CINLINE_SAVE_TEMPS",
+    read_by: "link, wrapper",
+    meaning: "keep OUT.o.merged.bc and OUT.o.opt.bc; the wrapper keeps rustc's .bc and the \
+              inlined objects",
+};
+
+/// Fail the build when helpers cannot be inlined.
+pub const STRICT: Var = Var {
+    name: "CINLINE_STRICT",
+    read_by: "wrapper",
+    meaning: "1: a crate whose helpers cannot be inlined fails the build",
+};
+
+/// Say what the wrapper decides.
+pub const LOG: Var = Var {
+    name: "CINLINE_LOG",
+    read_by: "wrapper",
+    meaning: "1 (stderr) or a file: what the wrapper decides",
+};
+
+/// Switch off cinline's own code generation of libraries.
+pub const CODEGEN_ONCE: Var = Var {
+    name: "CINLINE_CODEGEN_ONCE",
+    read_by: "wrapper",
+    meaning: "0: libraries keep rustc's objects (replaced where they call helpers) instead of \
+              cinline generating their code once",
+};
+
+/// Every public variable, in the README's order.
+pub const VARS: &[Var] = &[
+    RUSTC,
+    CLANG,
+    CC,
+    LIBLLVM,
+    LLVM_BIN,
+    SAVE_TEMPS,
+    STRICT,
+    LOG,
+    CODEGEN_ONCE,
+];
+
+/// `$RUSTC`, if set.
+pub fn rustc() -> Option<OsString> {
+    RUSTC.get()
+}
+
+/// `$CLANG`, if set.
+pub fn clang() -> Option<OsString> {
+    CLANG.get()
+}
+
+/// `$CC`, if set.
+pub fn cc() -> Option<OsString> {
+    CC.get()
+}
+
+/// `$CINLINE_LIBLLVM`, if set.
+pub fn libllvm() -> Option<PathBuf> {
+    LIBLLVM.get().map(PathBuf::from)
+}
+
+/// `$CINLINE_LLVM_BIN`, if set.
+pub fn llvm_bin() -> Option<PathBuf> {
+    LLVM_BIN.get().map(PathBuf::from)
+}
+
+/// Whether `CINLINE_SAVE_TEMPS` is set (to anything).
+pub fn save_temps() -> bool {
+    SAVE_TEMPS.get().is_some()
+}
+
+/// Whether `CINLINE_STRICT` asks for failures to fail the build (any value
+/// but `0`).
+pub fn strict() -> bool {
+    STRICT.get().is_some_and(|v| v != "0")
+}
+
+/// Whether libraries may be generated once by cinline (unless
+/// `CINLINE_CODEGEN_ONCE=0`).
+pub fn codegen_once() -> bool {
+    CODEGEN_ONCE.get().is_none_or(|v| v != "0")
+}
+
+/// Where `CINLINE_LOG` sends the wrapper's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogTarget {
+    /// `1`: standard error.
+    Stderr,
+    /// Anything else: appended to this file.
+    File(PathBuf),
+}
+
+/// Where the wrapper's log goes, `None` if `CINLINE_LOG` is unset.
+pub fn log_target() -> Option<LogTarget> {
+    LOG.get().map(|v| {
+        if v == "1" {
+            LogTarget::Stderr
+        } else {
+            LogTarget::File(v.into())
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The variable names in the first column of the README's
+    /// `### Environment` table (each in backquotes; a row may name several).
+    fn readme_vars() -> Vec<String> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md");
+        let readme = std::fs::read_to_string(path).unwrap();
+        let section = readme
+            .split("\n### Environment\n")
+            .nth(1)
+            .expect("README.md has a `### Environment` section");
+        let mut names = Vec::new();
+        let rows = section
+            .lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            // The header and the `|---|` line.
+            .skip(2);
+        for row in rows {
+            let first = row.split('|').nth(1).unwrap_or_default();
+            let quoted: Vec<&str> = first.split('`').skip(1).step_by(2).collect();
+            assert!(!quoted.is_empty(), "README row names no variable: {row}");
+            names.extend(quoted.iter().map(|n| n.to_string()));
+        }
+        names
+    }
+
+    #[test]
+    fn the_readme_table_lists_exactly_these_variables() {
+        let mut readme = readme_vars();
+        let mut declared: Vec<String> = VARS.iter().map(|v| v.name.to_string()).collect();
+        readme.sort();
+        declared.sort();
+        assert_eq!(
+            readme, declared,
+            "README.md's Environment table and env::VARS differ"
+        );
+    }
+
+    #[test]
+    fn each_variable_is_declared_once() {
+        for (i, var) in VARS.iter().enumerate() {
+            assert!(
+                !VARS[i + 1..].iter().any(|v| v.name == var.name),
+                "{} twice",
+                var.name
+            );
+            assert!(!var.read_by.is_empty() && !var.meaning.is_empty());
+        }
+    }
 }

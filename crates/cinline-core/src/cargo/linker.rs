@@ -148,7 +148,7 @@ fn replace_object(
         Ok(None) => None,
         Ok(Some(inlined)) => {
             // CINLINE_SAVE_TEMPS keeps the replacement beside the original.
-            let dir = if getenv("CINLINE_SAVE_TEMPS").is_some() {
+            let dir = if crate::env::save_temps() {
                 arg.parent()?
             } else {
                 scratch

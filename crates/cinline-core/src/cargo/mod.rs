@@ -19,7 +19,7 @@ mod linker;
 mod own_codegen;
 pub mod record;
 pub mod rustc_args;
-mod subcommand;
+pub mod subcommand;
 mod wrapper;
 
 use std::ffi::OsString;
@@ -93,9 +93,14 @@ impl Mode {
 }
 
 /// Runs `mode` with the whole command line `args`.
+///
+/// # Panics
+///
+/// On [`Mode::Subcommand`]: `cargo cinline`'s arguments are the binary's to
+/// parse; it calls [`subcommand`]'s functions itself.
 pub fn run(mode: Mode, args: Vec<OsString>) -> ExitCode {
     match mode {
-        Mode::Subcommand => subcommand::run(&args[1..]),
+        Mode::Subcommand => panic!("`cargo cinline` is run by the binary, through `subcommand`"),
         Mode::Wrapper => wrapper::run(&args[1..]),
         Mode::Linker => linker::run(&args[1..]),
     }
@@ -132,20 +137,18 @@ pub(crate) fn is_unit(name: &str, stem: &str) -> bool {
         .is_some_and(|middle| middle.contains('.'))
 }
 
-/// Whether `CINLINE_STRICT` asks for failures to fail the build.
-pub(crate) fn strict() -> bool {
-    crate::getenv("CINLINE_STRICT").is_some_and(|v| v != "0")
-}
+pub(crate) use crate::env::strict;
 
 /// With `CINLINE_LOG` set, says what the wrapper decides and why: on
 /// stderr for `1`, else appended to the file it names (rustc hides what its
 /// linker prints, so the linker wrapper's lines only show up in a file).
 pub(crate) fn log(what: impl FnOnce() -> String) {
+    use crate::env::LogTarget;
     use std::io::Write;
-    match crate::getenv("CINLINE_LOG") {
+    match crate::env::log_target() {
         None => {}
-        Some(v) if v == "1" => eprintln!("cinline: {}", what()),
-        Some(path) => {
+        Some(LogTarget::Stderr) => eprintln!("cinline: {}", what()),
+        Some(LogTarget::File(path)) => {
             if let Ok(mut f) = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
@@ -158,7 +161,7 @@ pub(crate) fn log(what: impl FnOnce() -> String) {
 }
 
 /// An exit code from a child's status (signals become 101, like rustc's ICE).
-pub(crate) fn exit_code(status: std::process::ExitStatus) -> ExitCode {
+pub fn exit_code(status: std::process::ExitStatus) -> ExitCode {
     ExitCode::from(status.code().map_or(101, |c| c.clamp(0, 255) as u8))
 }
 
@@ -199,9 +202,7 @@ pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> ExitCode {
                     // The worker's bitcode files go; the fallback itself
                     // (strict mode, record, retry next time) is the
                     // wrapper's.
-                    if !inv.emit.iter().any(|k| k == "llvm-bc")
-                        && crate::getenv("CINLINE_SAVE_TEMPS").is_none()
-                    {
+                    if !inv.emit.iter().any(|k| k == "llvm-bc") && !crate::env::save_temps() {
                         wrapper::remove_bitcode(&inv.out_dir, &inv.stem());
                     }
                     wrapper::fall_back(program, rustc_args, &inv, None, why)

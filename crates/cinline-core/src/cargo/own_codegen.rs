@@ -33,7 +33,7 @@ use super::rustc_args::{with_codegen_options, without_codegen_option, Invocation
 use super::{archive, is_unit, log, HelperSet};
 use crate::link::{link, Codegen, LinkOptions};
 use crate::toolchain::Rustc;
-use crate::{getenv, Error};
+use crate::Error;
 
 /// Whether this path builds the crate: a library only (`lib`/`rlib`) that
 /// depends directly on a package of `helpers`, one codegen unit or none
@@ -54,7 +54,7 @@ pub(super) fn applies(inv: &Invocation, helpers: &HelperSet) -> bool {
         .iter()
         .all(|k| matches!(k.as_str(), "link" | "metadata" | "dep-info"));
     let whole_units = inv.opt_level == "0" || inv.codegen_units.is_none_or(|n| n == 1);
-    let enabled = getenv("CINLINE_CODEGEN_ONCE").is_none_or(|v| v != "0");
+    let enabled = crate::env::codegen_once();
     calls_helpers && library_only && usual_outputs && whole_units && enabled
 }
 

@@ -1,73 +1,101 @@
-//! `cargo cinline <command> [args]`: cargo with cinline as `RUSTC_WRAPPER`,
-//! and `cargo cinline report`.
+//! `cargo cinline <command> [args]`: cargo with cinline as `RUSTC_WRAPPER`
+//! ([`run_cargo`]), and the records `cargo cinline report` shows
+//! ([`records`]). The binary parses the arguments and prints.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
-use std::process::{Command, ExitCode};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
 
 use super::record::Record;
-use super::{chain, env_keys, exit_code, log};
+use super::{chain, env_keys, log};
 use crate::getenv;
 
-const USAGE: &str =
-    "usage: cargo cinline <build|test|run|bench|check|clippy|...> [cargo args]\n       \
-    cargo cinline report [--release | --profile NAME] [--target-dir DIR] [--manifest-path PATH]\n\n\
-    Builds go to <target-dir>/cinline unless --target-dir or CARGO_TARGET_DIR says otherwise.";
-
-/// `args`: what follows `cargo-cinline` (starting with `cinline`).
-pub(super) fn run(args: &[OsString]) -> ExitCode {
-    let args = match args.first() {
-        Some(first) if first == "cinline" => &args[1..],
-        _ => args,
-    };
-    match args.first().and_then(|a| a.to_str()) {
-        None | Some("-h" | "--help") => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        Some("report") => report(&args[1..]),
-        Some(_) => cargo(args),
-    }
+/// Why `cargo cinline` could not run cargo.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubcommandError {
+    /// The path of this executable, which becomes `RUSTC_WRAPPER`, is
+    /// unknown.
+    #[error("cannot find its own executable")]
+    OwnExecutable(#[source] std::io::Error),
+    /// The rustc wrapper the user configured, to be chained, is missing.
+    #[error(
+        "the rustc wrapper `{value}` set by {set_by} is not an executable file \
+         ({} not found); install it, or fix or unset {set_by}",
+        program.display()
+    )]
+    WrapperNotFound {
+        /// The setting as written.
+        value: String,
+        /// Where it was set.
+        set_by: chain::Source,
+        /// The program it names.
+        program: PathBuf,
+    },
+    /// cargo did not start.
+    #[error("cannot run cargo")]
+    RunCargo(#[source] std::io::Error),
 }
 
-/// The target directory `cargo cinline` builds in: `--target-dir` or
-/// `CARGO_TARGET_DIR` if given, else `cinline/` inside the workspace's
-/// target directory. A separate directory, as cargo-llvm-cov does, because
-/// cargo's fingerprints do not know about the wrapper: a plain `cargo build`
-/// would otherwise reuse inlined libraries, and `cargo cinline` plain ones.
-fn target_dir(args: &[OsString]) -> Option<PathBuf> {
-    let args: Vec<String> = args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    if let Some(i) = args.iter().position(|a| a == "--target-dir") {
-        return args.get(i + 1).map(PathBuf::from);
-    }
-    if let Some(dir) = args.iter().find_map(|a| a.strip_prefix("--target-dir=")) {
-        return Some(dir.into());
+/// The cargo to run: `$CARGO` (set by cargo for its subcommands), else
+/// `cargo`.
+fn cargo_program() -> OsString {
+    getenv("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// The target directory `cargo cinline` builds in: `explicit`
+/// (`--target-dir`) or `CARGO_TARGET_DIR` if given, else `cinline/` inside
+/// the target directory of the workspace (of `manifest_path`, else of the
+/// current directory). A separate directory, as cargo-llvm-cov does,
+/// because cargo's fingerprints do not know about the wrapper: a plain
+/// `cargo build` would otherwise reuse inlined libraries, and `cargo
+/// cinline` plain ones. `None` if cargo cannot tell.
+pub fn target_dir(explicit: Option<&Path>, manifest_path: Option<&Path>) -> Option<PathBuf> {
+    if let Some(dir) = explicit {
+        return Some(dir.to_path_buf());
     }
     if let Some(dir) = getenv("CARGO_TARGET_DIR") {
         return Some(dir.into());
     }
-    let mut cmd = Command::new(getenv("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut cmd = Command::new(cargo_program());
     cmd.args(["metadata", "--format-version", "1", "--no-deps"]);
-    if let Some(i) = args.iter().position(|a| a == "--manifest-path") {
-        cmd.arg("--manifest-path").args(args.get(i + 1));
+    if let Some(path) = manifest_path {
+        cmd.arg("--manifest-path").arg(path);
     }
     let output = cmd.stderr(std::process::Stdio::inherit()).output().ok()?;
     let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
     Some(PathBuf::from(metadata["target_directory"].as_str()?).join("cinline"))
 }
 
-fn cargo(args: &[OsString]) -> ExitCode {
-    let me = match std::env::current_exe() {
-        Ok(me) => me,
-        Err(e) => {
-            eprintln!("error: cinline: cannot find its own executable: {e}");
-            return ExitCode::from(1);
-        }
+/// [`target_dir`] for the cargo arguments `args`, which are cargo's to
+/// parse: only `--target-dir DIR`, `--target-dir=DIR` and `--manifest-path
+/// PATH` are looked at.
+fn target_dir_of_cargo_args(args: &[OsString]) -> Option<PathBuf> {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let explicit = match args.iter().position(|a| a == "--target-dir") {
+        Some(i) => Some(PathBuf::from(args.get(i + 1)?)),
+        None => args
+            .iter()
+            .find_map(|a| a.strip_prefix("--target-dir="))
+            .map(PathBuf::from),
     };
-    let mut cmd = Command::new(getenv("CARGO").unwrap_or_else(|| "cargo".into()));
+    let manifest_path = args
+        .iter()
+        .position(|a| a == "--manifest-path")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from);
+    target_dir(explicit.as_deref(), manifest_path.as_deref())
+}
+
+/// Runs `cargo ARGS` (a cargo command and its arguments, unchanged) with
+/// this executable as `RUSTC_WRAPPER`, the wrapper the user had chained
+/// behind it, in the [`target_dir`]; returns cargo's exit status.
+pub fn run_cargo(args: &[OsString]) -> Result<ExitStatus, SubcommandError> {
+    let me = std::env::current_exe().map_err(SubcommandError::OwnExecutable)?;
+    let mut cmd = Command::new(cargo_program());
     cmd.args(args).env("RUSTC_WRAPPER", &me);
     // A wrapper the user already had (sccache...) is called in turn, unless
     // it is cinline again (which would call itself without end).
@@ -82,107 +110,112 @@ fn cargo(args: &[OsString]) -> ExitCode {
                 )
             });
         } else if crate::toolchain::which(chained.program.as_os_str()).is_none() {
-            eprintln!(
-                "error: cinline: the rustc wrapper `{}` set by {} is not an executable file \
-                 ({} not found); install it, or fix or unset {}",
-                chained.value,
-                chained.source,
-                chained.program.display(),
-                chained.source
-            );
-            return ExitCode::from(1);
+            return Err(SubcommandError::WrapperNotFound {
+                value: chained.value,
+                set_by: chained.source,
+                program: chained.program,
+            });
         } else {
             cmd.env(env_keys::CHAIN_WRAPPER, &chained.program);
         }
     }
     cmd.env_remove("CARGO_BUILD_RUSTC_WRAPPER");
-    if let Some(dir) = target_dir(args) {
+    if let Some(dir) = target_dir_of_cargo_args(args) {
         cmd.env("CARGO_TARGET_DIR", dir);
     }
-    match cmd.status() {
-        Ok(status) => exit_code(status),
-        Err(e) => {
-            eprintln!("error: cinline: cannot run cargo: {e}");
-            ExitCode::from(1)
-        }
+    cmd.status().map_err(SubcommandError::RunCargo)
+}
+
+/// Which build's records `cargo cinline report` reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportQuery {
+    /// The cargo profile (`dev` if `None`).
+    pub profile: Option<String>,
+    /// The target directory as given to the build (`--target-dir`).
+    pub target_dir: Option<PathBuf>,
+    /// The workspace's `Cargo.toml`, to find its target directory.
+    pub manifest_path: Option<PathBuf>,
+}
+
+/// The records of one build.
+#[derive(Debug, Clone, Default)]
+pub struct Records {
+    /// The directory they were read from.
+    pub dir: PathBuf,
+    /// One per crate (or link), sorted by crate, kind and stem; empty if
+    /// there were none.
+    pub records: Vec<Record>,
+}
+
+/// The output directory of cargo's `profile`: `dev` and `test` build into
+/// `debug`, `bench` into `release`, any other profile into its own name.
+pub fn profile_dir(profile: &str) -> &str {
+    match profile {
+        "dev" | "test" => "debug",
+        "bench" => "release",
+        other => other,
     }
 }
 
-fn report(args: &[OsString]) -> ExitCode {
-    let mut profile = "debug".to_string();
-    let target_dir = target_dir(args).unwrap_or_else(|| "target/cinline".into());
-    let mut iter = args.iter().map(|a| a.to_string_lossy().into_owned());
-    while let Some(arg) = iter.next() {
-        match arg.as_str() {
-            "--release" | "-r" => profile = "release".into(),
-            "--profile" => profile = iter.next().unwrap_or_default(),
-            "--target-dir" | "--manifest-path" => {
-                iter.next();
-            }
-            other => {
-                eprintln!("error: cinline: unknown report option `{other}`\n{USAGE}");
-                return ExitCode::from(1);
-            }
-        }
+/// The records the wrapper left for the build `query` names
+/// (`<target-dir>/<profile>/cinline`).
+pub fn records(query: &ReportQuery) -> Records {
+    let target_dir = target_dir(query.target_dir.as_deref(), query.manifest_path.as_deref())
+        .unwrap_or_else(|| "target/cinline".into());
+    let profile = profile_dir(query.profile.as_deref().unwrap_or("dev"));
+    let dir = target_dir.join(profile).join("cinline");
+    Records {
+        records: Record::load_all(&dir),
+        dir,
     }
-    let dir = target_dir.join(&profile).join("cinline");
-    let records = Record::load_all(&dir);
-    if records.is_empty() {
-        println!(
-            "no cinline records in {}: build with `cargo cinline build` first",
-            dir.display()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_map_to_cargo_s_directories() {
+        assert_eq!(profile_dir("dev"), "debug");
+        assert_eq!(profile_dir("test"), "debug");
+        assert_eq!(profile_dir("release"), "release");
+        assert_eq!(profile_dir("bench"), "release");
+        assert_eq!(profile_dir("fast"), "fast");
+    }
+
+    #[test]
+    fn an_explicit_target_dir_is_used_as_given() {
+        let args = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            target_dir_of_cargo_args(&args(&["build", "--target-dir", "t"])),
+            Some(PathBuf::from("t"))
         );
-        return ExitCode::SUCCESS;
-    }
-    let (mut found, mut left) = (0, 0);
-    for r in &records {
-        let (f, l) = (r.found(), r.left());
-        found += f;
-        left += l;
-        println!(
-            "{} ({}): {} unit(s) calling helpers, {f} helper call(s), {} inlined, {l} left{}",
-            r.crate_name,
-            r.kind,
-            r.units.len(),
-            f.saturating_sub(l),
-            if r.test { " [test harness]" } else { "" }
+        assert_eq!(
+            target_dir_of_cargo_args(&args(&["build", "--target-dir=u", "--release"])),
+            Some(PathBuf::from("u"))
         );
-        if let Some(why) = &r.fallback {
-            println!("  built without cinline: {why}");
-        }
-        for u in r
-            .units
-            .iter()
-            .filter(|u| u.left > 0 || !u.mismatches.is_empty())
-        {
-            println!("  {}: {} found, {} left", u.name, u.calls_before, u.left);
-            for c in &u.left_calls {
-                println!("    - {} ({} left): {}", c.helper, c.calls, c.reason);
-            }
-            let unexplained = u.left
-                - u.left_calls
-                    .iter()
-                    .map(|c| c.calls)
-                    .sum::<usize>()
-                    .min(u.left);
-            if unexplained > 0 {
-                println!("    - {unexplained} left: reason unknown");
-            }
-            for m in &u.mismatches {
-                println!("    mismatch: {m}");
-            }
-        }
-        for w in &r.warnings {
-            println!("  warning: {w}");
-        }
-        for m in &r.skipped {
-            println!("  manifest {m}");
-        }
     }
-    println!(
-        "total: {found} helper call(s) in {} record(s), {} inlined, {left} left",
-        records.len(),
-        found.saturating_sub(left)
-    );
-    ExitCode::SUCCESS
+
+    #[test]
+    fn records_are_read_from_the_profile_s_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let records_dir = dir.path().join("debug/cinline");
+        let record = Record {
+            crate_name: "app".into(),
+            stem: "app-1".into(),
+            kind: "link".into(),
+            ..Record::default()
+        };
+        record.save(&records_dir).unwrap();
+        let query = |profile: Option<&str>| ReportQuery {
+            profile: profile.map(str::to_string),
+            target_dir: Some(dir.path().to_path_buf()),
+            manifest_path: None,
+        };
+        let found = records(&query(None));
+        assert_eq!(found.dir, records_dir);
+        assert_eq!(found.records.len(), 1);
+        assert_eq!(records(&query(Some("test"))).records.len(), 1);
+        assert!(records(&query(Some("release"))).records.is_empty());
+    }
 }

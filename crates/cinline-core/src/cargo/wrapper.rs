@@ -417,7 +417,7 @@ fn handle(
             kind,
         ));
     }
-    if added_bitcode && getenv("CINLINE_SAVE_TEMPS").is_none() {
+    if added_bitcode && !crate::env::save_temps() {
         remove_bitcode(&inv.out_dir, &inv.stem());
     }
     // Manifests skipped while others were used.

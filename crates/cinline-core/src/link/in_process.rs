@@ -7,7 +7,7 @@ use cinline_llvm::{Llvm, Module, OptLevel, TargetMachine, TargetSpec};
 
 use super::prepare::{prepare, resolve, Resolved};
 use super::{one_definition, LinkOptions, LinkOutcome, Passes};
-use crate::{getenv, write_atomic, Error};
+use crate::{write_atomic, Error};
 
 /// The function pipeline run on each caller of a helper once the helpers
 /// are inlined into it, by optimization level: what `default<On>` would do
@@ -72,7 +72,7 @@ fn optimize(
 
 /// Writes `<output>.<stage>.bc` when `CINLINE_SAVE_TEMPS` is set.
 fn save_temp(opts: &LinkOptions, stage: &str, module: &Module<'_>) -> crate::Result<()> {
-    if getenv("CINLINE_SAVE_TEMPS").is_some() {
+    if crate::env::save_temps() {
         let mut name = opts.output.clone().into_os_string();
         name.push(format!(".{stage}.bc"));
         write_atomic(name.as_ref(), &module.to_bitcode())?;

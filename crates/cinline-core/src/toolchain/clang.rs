@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{parse_version, run, which, Version};
-use crate::{getenv, Error};
+use crate::Error;
 
 /// A tool found on this machine, with the LLVM release it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +75,7 @@ pub fn list_tools(base: &str, prefer_major: u32) -> Vec<Tool> {
 pub fn find_clang(explicit: Option<(&Path, &str)>, prefer_major: u32) -> crate::Result<Tool> {
     let named = explicit
         .map(|(p, from)| (p.as_os_str().to_owned(), from.to_string()))
-        .or_else(|| getenv("CLANG").map(|c| (c, "CLANG".to_string())));
+        .or_else(|| crate::env::clang().map(|c| (c, crate::env::CLANG.name.to_string())));
     if let Some((name, from)) = named {
         let broken = |problem: &str| Error::ExplicitToolBroken {
             tool: "clang".into(),
@@ -101,7 +101,7 @@ pub fn find_clang(explicit: Option<(&Path, &str)>, prefer_major: u32) -> crate::
     }
     let mut tried = Vec::new();
     let mut candidates: Vec<OsString> = Vec::new();
-    candidates.extend(getenv("CC").filter(|cc| cc.to_string_lossy().contains("clang")));
+    candidates.extend(crate::env::cc().filter(|cc| cc.to_string_lossy().contains("clang")));
     candidates.extend(versioned_names("clang", prefer_major));
     for name in candidates {
         tried.push(name.to_string_lossy().into_owned());
@@ -123,9 +123,7 @@ pub fn find_llvm_tool(
     bin_dir: Option<&Path>,
     prefer_major: u32,
 ) -> crate::Result<Tool> {
-    let dir = bin_dir
-        .map(Path::to_path_buf)
-        .or_else(|| getenv("CINLINE_LLVM_BIN").map(PathBuf::from));
+    let dir = bin_dir.map(Path::to_path_buf).or_else(crate::env::llvm_bin);
     let candidates: Vec<OsString> = match &dir {
         Some(dir) => vec![dir.join(base).into()],
         None => versioned_names(base, prefer_major),

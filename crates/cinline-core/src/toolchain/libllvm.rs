@@ -7,15 +7,15 @@ use object::read::elf::{Dyn, ElfFile64, FileHeader, SectionHeader};
 use object::Endianness;
 
 use super::Rustc;
-use crate::{getenv, Error};
+use crate::Error;
 
 /// Finds rustc's libLLVM: `$CINLINE_LIBLLVM`, else `libLLVM*.so*` in the
 /// sysroot's `lib` (rustup toolchains), else the libLLVM that
 /// `librustc_driver` links to (distribution rustc), searched in the usual
 /// library directories.
 pub fn find_libllvm(rustc: &Rustc) -> crate::Result<PathBuf> {
-    if let Some(path) = getenv("CINLINE_LIBLLVM") {
-        return Ok(PathBuf::from(path));
+    if let Some(path) = crate::env::libllvm() {
+        return Ok(path);
     }
     let lib = rustc.sysroot()?.join("lib");
     let mut tried = vec![format!("{}/libLLVM*.so*", lib.display())];
@@ -50,9 +50,10 @@ pub fn find_libllvm(rustc: &Rustc) -> crate::Result<PathBuf> {
         }
     }
     Err(Error::LibLlvm(format!(
-        "no libLLVM found for {} (tried {}); install the toolchain with rustup, or set CINLINE_LIBLLVM",
+        "no libLLVM found for {} (tried {}); install the toolchain with rustup, or set {}",
         rustc.release,
-        tried.join(", ")
+        tried.join(", "),
+        crate::env::LIBLLVM.name
     )))
 }
 

@@ -5,7 +5,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use super::{parse_version, run, which, Version};
-use crate::{getenv, Error};
+use crate::Error;
 
 /// A rustc, as `rustc -vV` describes it.
 #[derive(Debug, Clone)]
@@ -47,11 +47,14 @@ pub struct TargetInfo {
 impl Rustc {
     /// Finds rustc: `$RUSTC`, else `rustc` on `PATH`.
     pub fn find() -> crate::Result<Rustc> {
-        let name = getenv("RUSTC").unwrap_or_else(|| "rustc".into());
+        let name = crate::env::rustc().unwrap_or_else(|| "rustc".into());
         let path = which(&name).ok_or_else(|| Error::ToolNotFound {
             tool: "rustc".into(),
             tried: vec![name.to_string_lossy().into_owned()],
-            hint: "install Rust with rustup, or set RUSTC".into(),
+            hint: format!(
+                "install Rust with rustup, or set {}",
+                crate::env::RUSTC.name
+            ),
         })?;
         Rustc::at(path)
     }
