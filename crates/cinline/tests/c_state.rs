@@ -12,7 +12,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{cinline, fixture, helper_refs, run_ok, rustc_lib, CLANG};
+use common::{build_helpers, cinline, fixture, helper_refs, run_ok, rustc_lib, CLANG};
 
 /// Links `objects` with the fixture's `main.c` and the helpers' object
 /// (where the C state lives, as in the out-of-line build) and runs it.
@@ -39,20 +39,7 @@ fn c_state_exists_once_with_both_engines() {
         rustc_lib(&rs, "llvm-bc", &d.join(format!("{krate}.bc")), &[]);
         rustc_lib(&rs, "obj", &d.join(format!("{krate}_plain.o")), &[]);
     }
-    run_ok(
-        Command::new(CLANG)
-            .args(["-O2", "-c"])
-            .arg(src.join("helpers.c"))
-            .arg("-o")
-            .arg(d.join("helpers.o")),
-    );
-    run_ok(
-        cinline()
-            .arg("cc")
-            .arg(src.join("helpers.c"))
-            .arg("-o")
-            .arg(d.join("helpers.bc")),
-    );
+    build_helpers(&src.join("helpers.c"), d);
     let expected = std::fs::read_to_string(src.join("expected_output.txt")).unwrap();
     let plain = run_program(d, "plain", &[&d.join("a_plain.o"), &d.join("b_plain.o")]);
     assert_eq!(plain, expected, "the out-of-line build");

@@ -19,16 +19,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{cinline, fixture, run_ok, rustc_lib, CLANG};
-
-/// A number from the environment, or `default`.
-fn env_number(name: &str, default: u64) -> u64 {
-    #[allow(clippy::disallowed_methods)] // the test's own knob
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use common::{cinline, env_number, fixture, run_ok, rustc_lib, CLANG};
 
 /// Flags for compiling a csmith program as helpers.
 const CSMITH_CFLAGS: &[&str] = &["-O2", "-w", "-I/usr/include/csmith", "-Dmain=csmith_main"];

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{cinline, fixture, run_fail, run_ok, rustc_lib, CLANG};
+use common::{cinline, env_number, fixture, run_fail, run_ok, rustc_lib, CLANG};
 
 /// The sample crate's bitcode and its helpers' bitcode, built with the real
 /// rustc and clang.
@@ -82,14 +82,6 @@ impl Rng {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    #[allow(clippy::disallowed_methods)] // the test's own knob
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 /// Mutates `bytes` (past the 4-byte magic, so that LLVM, not the magic

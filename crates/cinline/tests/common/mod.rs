@@ -66,6 +66,34 @@ pub fn run_fail(cmd: &mut Command) -> Output {
     out
 }
 
+/// Compiles the C helpers `c` into `dir` twice: `helpers.o` (clang -O2,
+/// the out-of-line build) and `helpers.bc` (`cinline cc`).
+pub fn build_helpers(c: &Path, dir: &Path) {
+    run_ok(
+        Command::new(CLANG)
+            .args(["-O2", "-c"])
+            .arg(c)
+            .arg("-o")
+            .arg(dir.join("helpers.o")),
+    );
+    run_ok(
+        cinline()
+            .arg("cc")
+            .arg(c)
+            .arg("-o")
+            .arg(dir.join("helpers.bc")),
+    );
+}
+
+/// A number from the environment (a test's own knob), or `default`.
+pub fn env_number(name: &str, default: u64) -> u64 {
+    #[allow(clippy::disallowed_methods)] // the test's own knob
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// The sample fixture built in a scratch directory: the crate's bitcode,
 /// its plain object, the helpers as a native object and as bitcode, and
 /// the output of the out-of-line program.
@@ -114,20 +142,7 @@ impl Sample {
             &d.join("sample_plain.o"),
             &["--crate-name=sample"],
         );
-        run_ok(
-            Command::new(CLANG)
-                .args(["-O2", "-c"])
-                .arg(src.join("helpers.c"))
-                .arg("-o")
-                .arg(d.join("helpers.o")),
-        );
-        run_ok(
-            cinline()
-                .arg("cc")
-                .arg(src.join("helpers.c"))
-                .arg("-o")
-                .arg(d.join("helpers.bc")),
-        );
+        build_helpers(&src.join("helpers.c"), d);
         let sample = Sample {
             dir,
             plain_output: String::new(),
