@@ -27,7 +27,9 @@ echo; echo "== 3. With cinline: helpers to bitcode, crate to bitcode, link, inli
 step "$cinline" cc "$src/helpers.c" -o helpers.bc
 step rustc "${rustc_flags[@]}" --emit=llvm-bc -o sample.bc "$src/sample.rs"
 step "$cinline" link sample.bc --helpers helpers.bc -o sample.o
-step clang-22 "$src/main.c" sample.o -o prog_inlined
+# The helpers' object is linked as out of line: it holds the C variables and
+# serves any call left (here none).
+step clang-22 "$src/main.c" sample.o helpers.o -o prog_inlined
 
 echo; echo "== 4. Proof: no helper left in the object, same output"
 step "$cinline" report sample.o sample_plain.o --helpers helpers.bc
@@ -47,4 +49,4 @@ step cargo cinline report --release
 ./target/release/mini-app > plain.txt
 ./target/cinline/release/mini-app > inlined.txt
 step diff plain.txt inlined.txt && echo "same output"
-echo "helper symbols in the plain program: $(nm target/release/mini-app | grep -cE '__extern|rust_helper_'), in the inlined one: $(nm target/cinline/release/mini-app | grep -cE '__extern|rust_helper_' || true)"
+echo "helper symbols in the plain program: $(nm target/release/mini-app | grep -cE '__extern|rust_helper_'), in the inlined one: $(nm target/cinline/release/mini-app | grep -cE '__extern|rust_helper_' || true) (the helpers with C state, kept out of line: see the report)"
