@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use cinline_llvm::{Context, Module};
 use llvm_bitcode::bitcode::{Payload, Record};
 use llvm_bitcode::visitor::BitStreamVisitor;
 use llvm_bitcode::Bitcode;
@@ -83,6 +84,22 @@ impl BitcodeFile {
         let file = BitcodeFile::read(path)?;
         file.check_readable_by(engine)?;
         Ok(file)
+    }
+
+    /// Parses the file in `ctx`, naming it in LLVM's error.
+    pub fn parse<'ctx>(&self, ctx: &'ctx Context) -> crate::Result<Module<'ctx>> {
+        ctx.parse_bitcode(&self.bytes, &self.path.to_string_lossy())
+            .map_err(|e| Error::Llvm {
+                path: self.path.clone(),
+                message: format!(
+                    "LLVM cannot read it: {e}{}",
+                    if self.intact {
+                        ""
+                    } else {
+                        " (the file is truncated or damaged: rebuild it)"
+                    }
+                ),
+            })
     }
 
     /// Refuses bitcode written by an LLVM of a newer major than `engine`:

@@ -20,7 +20,6 @@ use object::{
 
 use crate::bitcode::BitcodeFile;
 use crate::inline_attrs::{mismatches, TargetCheck};
-use crate::link::prepare::parse;
 use crate::toolchain::{load_libllvm, Rustc};
 use crate::Error;
 
@@ -248,7 +247,7 @@ pub fn report(
 ) -> crate::Result<Vec<ObjectReport>> {
     let llvm = load_libllvm(rustc)?;
     let ctx = llvm.context();
-    let parse = |path: &Path| parse(&ctx, &BitcodeFile::read_for(path, llvm.version())?);
+    let parse = |path: &Path| BitcodeFile::read_for(path, llvm.version())?.parse(&ctx);
     let helper_modules = helpers
         .iter()
         .map(|p| parse(p))

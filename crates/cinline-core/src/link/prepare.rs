@@ -41,22 +41,6 @@ pub fn arch_of(triple: &str) -> &str {
     }
 }
 
-/// Parses `file` in `ctx`, naming the file in LLVM's error.
-pub(crate) fn parse<'ctx>(ctx: &'ctx Context, file: &BitcodeFile) -> crate::Result<Module<'ctx>> {
-    ctx.parse_bitcode(&file.bytes, &file.path.to_string_lossy())
-        .map_err(|e| Error::Llvm {
-            path: file.path.clone(),
-            message: format!(
-                "LLVM cannot read it: {e}{}",
-                if file.intact {
-                    ""
-                } else {
-                    " (the file is truncated or damaged: rebuild it)"
-                }
-            ),
-        })
-}
-
 /// Reads and parses the crate and helpers in `ctx`, refusing bitcode newer
 /// than `engine`, helpers whose target's ABI differs from the crate's
 /// ([`abi::abi_difference`]), and symbols defined twice; then checks (and with `opts.reconcile` resolves) the attributes
@@ -66,7 +50,7 @@ pub fn prepare<'ctx>(
     engine: Version,
     opts: &LinkOptions,
 ) -> crate::Result<Prepared<'ctx>> {
-    let krate = parse(ctx, &BitcodeFile::read_for(&opts.krate, engine)?)?;
+    let krate = BitcodeFile::read_for(&opts.krate, engine)?.parse(ctx)?;
     let crate_triple = krate.triple();
     let crate_layout = krate.data_layout();
     let mut owners: BTreeMap<String, PathBuf> = krate
@@ -87,7 +71,7 @@ pub fn prepare<'ctx>(
         &[]
     };
     for path in helper_paths {
-        let module = parse(ctx, &BitcodeFile::read_for(path, engine)?)?;
+        let module = BitcodeFile::read_for(path, engine)?.parse(ctx)?;
         // A damaged helper that still parses would fail the merged module's
         // verification, which names the crate: name the helper instead.
         module.verify().map_err(|e| Error::Llvm {
