@@ -129,9 +129,10 @@ impl Mode {
         });
         if linker {
             Some(Mode::Linker)
-        } else if wrapper && rustc_given {
-            Some(Mode::Wrapper)
-        } else if name(1).starts_with("rustc") || name(1).starts_with("clippy-driver") {
+        } else if (wrapper && rustc_given)
+            || name(1).starts_with("rustc")
+            || name(1).starts_with("clippy-driver")
+        {
             Some(Mode::Wrapper)
         } else if name(0).starts_with("cargo-cinline") {
             Some(Mode::Subcommand)
