@@ -407,6 +407,18 @@ mod tests {
     }
 
     #[test]
+    fn the_wrapper_mode_knows_every_cli_command() {
+        use clap::CommandFactory;
+        let mut names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .chain(["help".to_string()])
+            .collect();
+        names.sort();
+        assert_eq!(names, cinline_core::cargo::CLI_COMMANDS);
+    }
+
+    #[test]
     fn cc_splits_its_options_from_clang_flags() {
         let opts = parse(&[
             "--clang",

@@ -111,6 +111,7 @@ pub(super) fn run_real_linker(real: &OsStr, args: &[OsString]) -> ExitCode {
     cmd.args(args);
     for key in [
         env_keys::LINKER,
+        env_keys::WRAPPER,
         env_keys::REAL_LINKER,
         env_keys::MANIFESTS,
         env_keys::CODEGEN,

@@ -30,6 +30,10 @@ pub use helpers::HelperSet;
 
 /// Environment variables between the parts (private).
 pub(crate) mod env_keys {
+    /// Set by `cargo cinline` for cargo, next to `RUSTC_WRAPPER`: this
+    /// executable, given a rustc as its first argument, is the rustc
+    /// wrapper ([`super::Mode::from_env`]).
+    pub const WRAPPER: &str = "__CINLINE_WRAPPER";
     /// Set by `cargo cinline`: a wrapper the user had, to call in turn.
     pub const CHAIN_WRAPPER: &str = "__CINLINE_CHAIN_WRAPPER";
     /// Set for rustc by the wrapper: this executable is the linker.
@@ -71,18 +75,64 @@ pub enum Mode {
     Linker,
 }
 
+/// The first arguments of the `cinline` CLI (its commands, and options such
+/// as `--help`, which start with `-`): never the path of a rustc. The
+/// binary's tests check the list against its commands.
+pub const CLI_COMMANDS: &[&str] = &["cc", "doctor", "help", "link", "report"];
+
 impl Mode {
     /// Which part `args` (the whole command line) ask for.
+    ///
+    /// In order: rustc's linker, marked by [`env_keys::LINKER`], which the
+    /// wrapper sets for rustc only, and the linker wrapper removes for the
+    /// real linker; the rustc wrapper, marked by [`env_keys::WRAPPER`] when
+    /// `cargo cinline` runs cargo, else guessed from the program name in
+    /// `argv[1]` (`rustc`, `clippy-driver`: users who set `RUSTC_WRAPPER`
+    /// to cinline themselves); then `cargo cinline`.
+    ///
+    /// [`env_keys::WRAPPER`] is in the environment of everything cargo
+    /// runs, not only of the wrapper: rustc and what it runs (the linker
+    /// wrapper, told apart by [`env_keys::LINKER`] first), the wrapper the
+    /// user had (which may call cinline back as a rustc wrapper, and must
+    /// find it so), and build scripts. Those never run cinline as a rustc
+    /// wrapper: a build script that runs cinline at all runs the CLI
+    /// (`cinline cc`, from a Makefile say), or `cargo cinline` again
+    /// (`argv[1]` is then `cinline`). So the variable selects the wrapper
+    /// only when `argv[1]` is none of the CLI's commands ([`CLI_COMMANDS`])
+    /// nor `cinline`, and is not an option: a rustc is a path or a program
+    /// name, and never named so. Removing the variable from what the
+    /// wrapper runs would break the chained wrapper calling cinline back;
+    /// cargo passes it to build scripts whatever the wrapper does.
     pub fn from_env(args: &[OsString]) -> Option<Mode> {
+        Mode::select(
+            args,
+            crate::getenv(env_keys::LINKER).is_some(),
+            crate::getenv(env_keys::WRAPPER).is_some(),
+        )
+    }
+
+    /// [`Mode::from_env`], given whether [`env_keys::LINKER`] and
+    /// [`env_keys::WRAPPER`] are set.
+    fn select(args: &[OsString], linker: bool, wrapper: bool) -> Option<Mode> {
         let name = |i: usize| {
             args.get(i)
                 .and_then(|a| Path::new(a).file_name())
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default()
         };
-        if crate::getenv(env_keys::LINKER).is_some() {
+        let rustc_given = args.get(1).is_some_and(|a| {
+            let a = a.to_string_lossy();
+            !a.is_empty()
+                && !a.starts_with('-')
+                && a != "cinline"
+                && !CLI_COMMANDS.contains(&a.as_ref())
+        });
+        if linker {
             Some(Mode::Linker)
-        } else if name(1).starts_with("rustc") || name(1).starts_with("clippy-driver") {
+        } else if (wrapper && rustc_given)
+            || name(1).starts_with("rustc")
+            || name(1).starts_with("clippy-driver")
+        {
             Some(Mode::Wrapper)
         } else if name(0).starts_with("cargo-cinline") {
             Some(Mode::Subcommand)
@@ -240,6 +290,48 @@ pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mode_comes_from_the_private_variables_then_from_argv() {
+        let select = |line: &str, linker, wrapper| {
+            let args: Vec<OsString> = line.split_whitespace().map(OsString::from).collect();
+            Mode::select(&args, linker, wrapper)
+        };
+        let me = "/home/u/.cargo/bin/cargo-cinline";
+        // rustc under any name, with the variable `cargo cinline` sets.
+        let wrapped = format!("{me} /nix/store/x-rust/bin/rust-compiler --crate-name a");
+        assert_eq!(select(&wrapped, false, true), Some(Mode::Wrapper));
+        assert_eq!(select(&wrapped, false, false), Some(Mode::Subcommand));
+        // The argv guess, for a `RUSTC_WRAPPER` the user set.
+        let guessed = "/usr/bin/cinline /usr/bin/rustc --crate-name a";
+        assert_eq!(select(guessed, false, false), Some(Mode::Wrapper));
+        assert_eq!(
+            select("cinline clippy-driver -", false, false),
+            Some(Mode::Wrapper)
+        );
+        // rustc's linker, whatever else is set.
+        assert_eq!(select(&wrapped, true, true), Some(Mode::Linker));
+        assert_eq!(
+            select("cinline -m64 a.o -o app", true, false),
+            Some(Mode::Linker)
+        );
+        // A build script under `cargo cinline` running the CLI, or
+        // `cargo cinline` again.
+        for line in [
+            "cinline cc h.c -o h.bc",
+            "cinline report",
+            "cinline --help",
+            "cinline",
+        ] {
+            assert_eq!(select(line, false, true), None, "{line}");
+        }
+        let again = format!("{me} cinline build");
+        assert_eq!(select(&again, false, true), Some(Mode::Subcommand));
+        assert_eq!(
+            select("cinline link k.bc --helpers h.bc -o k.o", false, false),
+            None
+        );
+    }
 
     #[test]
     fn codegen_units_are_told_from_the_shim() {

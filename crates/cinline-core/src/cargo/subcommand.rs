@@ -96,7 +96,9 @@ fn target_dir_of_cargo_args(args: &[OsString]) -> Option<PathBuf> {
 pub fn run_cargo(args: &[OsString]) -> Result<ExitStatus, SubcommandError> {
     let me = std::env::current_exe().map_err(SubcommandError::OwnExecutable)?;
     let mut cmd = Command::new(cargo_program());
-    cmd.args(args).env("RUSTC_WRAPPER", &me);
+    cmd.args(args)
+        .env("RUSTC_WRAPPER", &me)
+        .env(env_keys::WRAPPER, "1");
     // A wrapper the user already had (sccache...) is called in turn, unless
     // it is cinline again (which would call itself without end).
     let cwd = std::env::current_dir().unwrap_or_default();
