@@ -12,7 +12,9 @@ use common::{cinline, fixture, helper_names, helper_refs, run_fail, run_ok, rust
 /// Links the sample with `engine` and checks the object has no helper left
 /// and the program prints what the out-of-line build prints.
 fn assert_inlined(sample: &Sample, helpers_bc: &str, engine: &str, extra: &[&str]) {
-    let object = sample.path(&format!("sample-{engine}-{helpers_bc}.o"));
+    // The shared sample's directory: one object per engine, helpers and
+    // options, so that tests running at once do not overwrite each other's.
+    let object = sample.path(&format!("sample-{engine}-{helpers_bc}{}.o", extra.concat()));
     run_ok(
         cinline()
             .arg("link")
@@ -40,25 +42,25 @@ fn assert_inlined(sample: &Sample, helpers_bc: &str, engine: &str, extra: &[&str
 
 #[test]
 fn every_kind_of_helper_is_inlined_with_rustc_llvm() {
-    let sample = Sample::build();
-    assert_inlined(&sample, "helpers.bc", "rustc-llvm", &[]);
+    let sample = Sample::shared();
+    assert_inlined(sample, "helpers.bc", "rustc-llvm", &[]);
 }
 
 #[test]
 fn every_kind_of_helper_is_inlined_with_llvm_tools() {
-    let sample = Sample::build();
-    assert_inlined(&sample, "helpers.bc", "llvm-tools", &[]);
+    let sample = Sample::shared();
+    assert_inlined(sample, "helpers.bc", "llvm-tools", &[]);
 }
 
 #[test]
 fn the_full_pipeline_inlines_too() {
-    let sample = Sample::build();
-    assert_inlined(&sample, "helpers.bc", "rustc-llvm", &["--passes", "full"]);
+    let sample = Sample::shared();
+    assert_inlined(sample, "helpers.bc", "rustc-llvm", &["--passes", "full"]);
 }
 
 #[test]
 fn helpers_from_clang_16_inline_with_rustc_llvm() {
-    let sample = Sample::build();
+    let sample = Sample::shared();
     run_ok(
         cinline()
             .args(["cc", "--clang", "clang-16"])
@@ -66,13 +68,13 @@ fn helpers_from_clang_16_inline_with_rustc_llvm() {
             .arg("-o")
             .arg(sample.path("helpers16.bc")),
     );
-    assert_inlined(&sample, "helpers16.bc", "rustc-llvm", &[]);
+    assert_inlined(sample, "helpers16.bc", "rustc-llvm", &[]);
 }
 
 #[test]
 fn the_out_of_line_object_still_calls_every_helper() {
     // The check above would be worthless if it passed on a plain build.
-    let sample = Sample::build();
+    let sample = Sample::shared();
     let names = helper_names();
     assert_eq!(
         helper_refs(&sample.path("sample_plain.o"), &names),
@@ -87,7 +89,7 @@ fn the_out_of_line_object_still_calls_every_helper() {
 
 #[test]
 fn report_lists_calls_left_and_why() {
-    let sample = Sample::build();
+    let sample = Sample::shared();
     let report = |object: &str, extra: &[&str]| {
         let mut cmd = cinline();
         cmd.arg("report")
@@ -137,8 +139,8 @@ fn blocked_helpers(sample: &Sample) {
 
 #[test]
 fn kernel_inline_blockers_are_reported_and_reconciled() {
-    let sample = Sample::build();
-    blocked_helpers(&sample);
+    let sample = Sample::shared();
+    blocked_helpers(sample);
     for engine in ["rustc-llvm", "llvm-tools"] {
         let object = sample.path(&format!("blocked-{engine}.o"));
         let out = cinline()
@@ -182,13 +184,13 @@ fn kernel_inline_blockers_are_reported_and_reconciled() {
             sample.plain_output
         );
     }
-    assert_inlined(&sample, "blocked.bc", "rustc-llvm", &["--reconcile"]);
-    assert_inlined(&sample, "blocked.bc", "llvm-tools", &["--reconcile"]);
+    assert_inlined(sample, "blocked.bc", "rustc-llvm", &["--reconcile"]);
+    assert_inlined(sample, "blocked.bc", "llvm-tools", &["--reconcile"]);
 }
 
 #[test]
 fn helper_needing_more_features_than_the_crate_is_never_forced() {
-    let sample = Sample::build();
+    let sample = Sample::shared();
     run_ok(
         cinline()
             .arg("cc")
@@ -221,7 +223,7 @@ fn helper_needing_more_features_than_the_crate_is_never_forced() {
 fn baseline_target_features_are_reconciled_for_a_generic_cpu_crate() {
     // The kernel's `+cmov,+cx8,+fxsr` case: the crate's CPU (`generic`) does
     // not imply features every x86-64 CPU has and the helper lists.
-    let sample = Sample::build();
+    let sample = Sample::shared();
     rustc_lib(
         &fixture("sample").join("sample.rs"),
         "llvm-bc",

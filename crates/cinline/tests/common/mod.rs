@@ -4,66 +4,27 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+use std::sync::OnceLock;
 
-use object::{Object, ObjectSymbol};
+#[path = "../../../../tests/support/mod.rs"]
+mod support;
+pub use support::*;
 
 /// The clang that compiles out-of-line helpers and links test programs.
 pub const CLANG: &str = "clang-22";
 
-/// A fixture directory under `tests/fixtures`.
-pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures")
-        .join(name)
-}
-
-/// The built `cinline`, with the variables it reads from the environment
-/// cleared so that the tests see the defaults.
+/// The built `cinline`, with the variables that change what it does
+/// removed ([`scrub`]) so that the tests see the defaults.
 pub fn cinline() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cinline"));
-    for var in [
-        "CLANG",
-        "CC",
-        "CINLINE_LIBLLVM",
-        "CINLINE_LLVM_BIN",
-        "CINLINE_SAVE_TEMPS",
-        "RUSTFLAGS",
-    ] {
-        cmd.env_remove(var);
-    }
+    scrub(&mut cmd);
     cmd
 }
 
 /// `cargo cinline`: the `cargo-cinline` executable beside `cinline`.
 pub fn cargo_cinline() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_cinline")).with_file_name("cargo-cinline")
-}
-
-/// Runs `cmd`, panicking with its output unless it succeeds.
-pub fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs `cmd`, expecting it to fail; returns its output.
-pub fn run_fail(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        !out.status.success(),
-        "{cmd:?} succeeded but should have failed"
-    );
-    out
 }
 
 /// Compiles the C helpers `c` into `dir` twice: `helpers.o` (clang -O2,
@@ -125,8 +86,29 @@ pub fn rustc_lib(src: &Path, emit: &str, out: &Path, extra: &[&str]) {
 }
 
 impl Sample {
+    /// The sample built once for the test binary: tests that write into
+    /// its directory use names of their own (`prog*` of
+    /// [`Sample::program_output`] are numbered per process).
+    pub fn shared() -> &'static Sample {
+        static SAMPLE: OnceLock<Sample> = OnceLock::new();
+        // A static is never dropped: its scratch directory is under the
+        // target directory (`target/tmp`), not left in the system's.
+        SAMPLE.get_or_init(|| {
+            Sample::build_in(
+                tempfile::Builder::new()
+                    .prefix("sample-")
+                    .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+                    .unwrap(),
+            )
+        })
+    }
+
+    /// A sample of its own, in a fresh scratch directory.
     pub fn build() -> Sample {
-        let dir = tempfile::tempdir().unwrap();
+        Sample::build_in(tempfile::tempdir().unwrap())
+    }
+
+    fn build_in(dir: tempfile::TempDir) -> Sample {
         let src = fixture("sample");
         let d = dir.path();
         let sample_rs = src.join("sample.rs");
@@ -194,17 +176,8 @@ pub fn helper_names() -> Vec<String> {
         .collect()
 }
 
-/// The helpers an object still mentions: as a symbol (called and
-/// undefined, or kept as a local copy) or as a relocation target.
+/// The helpers among `helpers` an object still mentions as a symbol
+/// (called and undefined, or kept as a local copy), sorted.
 pub fn helper_refs(object: &Path, helpers: &[String]) -> Vec<String> {
-    let data = std::fs::read(object).unwrap();
-    let file = object::File::parse(&*data).unwrap();
-    let mut found: Vec<String> = file
-        .symbols()
-        .filter_map(|s| s.name().ok().map(str::to_string))
-        .filter(|name| helpers.contains(name))
-        .collect();
-    found.sort();
-    found.dedup();
-    found
+    symbols_among(object, helpers)
 }
