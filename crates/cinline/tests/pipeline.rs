@@ -7,7 +7,9 @@ mod common;
 
 use std::process::Command;
 
-use common::{cinline, fixture, helper_names, helper_refs, run_fail, run_ok, rustc_lib, Sample};
+use common::{
+    cinline, fixture, helper_names, helper_refs, run_fail, run_ok, rustc_lib, symbols_where, Sample,
+};
 
 /// Links the sample with `engine` and checks the object has no helper left
 /// and the program prints what the out-of-line build prints.
@@ -258,69 +260,116 @@ fn baseline_target_features_are_reconciled_for_a_generic_cpu_crate() {
     assert_eq!(sample.program_output(&[&object]), sample.plain_output);
 }
 
-#[test]
-fn the_relocation_model_follows_the_crate() {
-    // rustc's default for x86_64 Linux is PIC (its `PIC Level` module flag):
-    // the object must not take addresses with absolute 32-bit relocations,
-    // or it cannot be linked into a PIE. Taking a function's address shows it.
-    use object::{Object, ObjectSection, RelocationKind};
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    std::fs::write(
-        d.join("h.c"),
-        "int rust_helper_twice(int x) { return 2 * x; }\n",
-    )
-    .unwrap();
-    std::fs::write(
-        d.join("k.rs"),
-        "#![no_std]\nextern \"C\" { fn rust_helper_twice(x: i32) -> i32; }\n\
-         extern \"C\" fn one(x: i32) -> i32 { unsafe { rust_helper_twice(x) } }\n\
-         extern \"C\" fn two(x: i32) -> i32 { unsafe { rust_helper_twice(x) + 1 } }\n\
-         #[no_mangle] pub extern \"C\" fn pick(i: usize) -> extern \"C\" fn(i32) -> i32 { if i == 0 { one } else { two } }\n",
-    )
-    .unwrap();
-    run_ok(
-        cinline()
-            .arg("cc")
-            .arg(d.join("h.c"))
-            .arg("-o")
-            .arg(d.join("h.bc")),
-    );
-    run_ok(
-        Command::new("rustc")
-            .args(["--crate-type=lib", "-O", "--emit=llvm-bc", "-o"])
-            .arg(d.join("k.bc"))
-            .arg(d.join("k.rs")),
-    );
-    let absolute_relocations = |model: Option<&str>| {
-        let object = d.join("k.o");
-        let mut cmd = cinline();
-        cmd.arg("link")
-            .arg(d.join("k.bc"))
-            .arg("--helpers")
-            .arg(d.join("h.bc"))
-            .arg("-o")
-            .arg(&object);
-        if let Some(model) = model {
-            cmd.args(["--relocation-model", model]);
+/// One run of a case folder's `expected.txt`: `cinline link` with `args`,
+/// then each `(fact, value)` checked on the object.
+struct Run {
+    args: Vec<String>,
+    facts: Vec<(String, String)>,
+}
+
+/// The runs of `expected.txt` (format: `tests/fixtures/cases/README.md`).
+fn parse_expected(path: &std::path::Path) -> Vec<Run> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut runs: Vec<Run> = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
         }
-        run_ok(&mut cmd);
-        let data = std::fs::read(&object).unwrap();
-        let file = object::File::parse(&*data).unwrap();
-        let count = file
-            .sections()
-            .flat_map(|s| s.relocations().map(|(_, r)| r).collect::<Vec<_>>())
-            .filter(|r| r.kind() == RelocationKind::Absolute && r.size() == 32)
-            .count();
-        count
-    };
-    assert_eq!(
-        absolute_relocations(None),
-        0,
-        "the crate is PIC: no absolute 32-bit relocation"
-    );
-    assert!(
-        absolute_relocations(Some("static")) > 0,
-        "the check must be able to fail"
-    );
+        if let Some(args) = line.strip_prefix("link:") {
+            runs.push(Run {
+                args: args.split_whitespace().map(str::to_string).collect(),
+                facts: Vec::new(),
+            });
+        } else {
+            let (fact, value) = trimmed
+                .split_once(':')
+                .unwrap_or_else(|| panic!("{}: not `FACT: VALUE`: {line}", path.display()));
+            runs.last_mut()
+                .unwrap_or_else(|| panic!("{}: a fact before any `link:`", path.display()))
+                .facts
+                .push((fact.trim().to_string(), value.trim().to_string()));
+        }
+    }
+    assert!(!runs.is_empty(), "{}: no `link:` run", path.display());
+    runs
+}
+
+/// The value of `fact` on `object`.
+fn fact_of(object: &std::path::Path, fact: &str) -> usize {
+    use object::{Object, ObjectSection, RelocationKind};
+    match fact {
+        "helpers-left" => symbols_where(object, |n| n.starts_with("rust_helper_")).len(),
+        "abs32-relocations" => {
+            let data = std::fs::read(object).unwrap();
+            let file = object::File::parse(&*data).unwrap();
+            let count = file
+                .sections()
+                .flat_map(|s| s.relocations().map(|(_, r)| r).collect::<Vec<_>>())
+                .filter(|r| r.kind() == RelocationKind::Absolute && r.size() == 32)
+                .count();
+            count
+        }
+        _ => panic!("unknown fact `{fact}` (tests/fixtures/cases/README.md)"),
+    }
+}
+
+/// Every folder of `tests/fixtures/cases`: its helpers and caller built,
+/// linked as each run of its `expected.txt` says, each fact holding.
+#[test]
+fn every_case_folder_holds() {
+    let mut cases: Vec<_> = std::fs::read_dir(fixture("cases"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty(), "no case under tests/fixtures/cases");
+    for case in cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        run_ok(
+            cinline()
+                .arg("cc")
+                .arg(case.join("helpers.c"))
+                .arg("-o")
+                .arg(d.join("helpers.bc")),
+        );
+        run_ok(
+            Command::new("rustc")
+                .args(["--crate-type=lib", "-O", "--emit=llvm-bc", "-o"])
+                .arg(d.join("caller.bc"))
+                .arg(case.join("caller.rs")),
+        );
+        for (i, run) in parse_expected(&case.join("expected.txt"))
+            .iter()
+            .enumerate()
+        {
+            let object = d.join(format!("caller{i}.o"));
+            run_ok(
+                cinline()
+                    .arg("link")
+                    .arg(d.join("caller.bc"))
+                    .arg("--helpers")
+                    .arg(d.join("helpers.bc"))
+                    .arg("-o")
+                    .arg(&object)
+                    .args(&run.args),
+            );
+            for (fact, value) in &run.facts {
+                let actual = fact_of(&object, fact);
+                let holds = match value.strip_prefix('>') {
+                    Some(n) => actual > n.trim().parse::<usize>().unwrap(),
+                    None => actual == value.parse::<usize>().unwrap(),
+                };
+                assert!(
+                    holds,
+                    "case {name}, link {:?}: {fact} is {actual}, expected {value}",
+                    run.args
+                );
+            }
+        }
+    }
 }
