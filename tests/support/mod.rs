@@ -71,7 +71,7 @@ pub fn scrub(cmd: &mut Command) -> &mut Command {
 }
 
 /// The names of the symbols of the object file or executable `path`
-/// (static and, for a shared library, dynamic).
+/// (its symbol table, `.symtab`; not the dynamic one).
 pub fn symbols(path: &Path) -> BTreeSet<String> {
     symbols_where(path, |_| true)
 }

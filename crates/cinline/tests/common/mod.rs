@@ -59,7 +59,10 @@ pub fn env_number(name: &str, default: u64) -> u64 {
 /// its plain object, the helpers as a native object and as bitcode, and
 /// the output of the out-of-line program.
 pub struct Sample {
-    pub dir: tempfile::TempDir,
+    /// Where it is built.
+    pub dir: PathBuf,
+    /// Removes a sample of its own ([`Sample::build`]) when dropped.
+    _scratch: Option<tempfile::TempDir>,
     pub plain_output: String,
 }
 
@@ -91,26 +94,29 @@ impl Sample {
     /// [`Sample::program_output`] are numbered per process).
     pub fn shared() -> &'static Sample {
         static SAMPLE: OnceLock<Sample> = OnceLock::new();
-        // A static is never dropped: its scratch directory is under the
-        // target directory (`target/tmp`), not left in the system's.
+        // A static is never dropped, so no scratch directory would be
+        // removed: the test binary's own one under `target/tmp`, emptied
+        // when it starts, holds it.
         SAMPLE.get_or_init(|| {
-            Sample::build_in(
-                tempfile::Builder::new()
-                    .prefix("sample-")
-                    .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-                    .unwrap(),
-            )
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join(concat!("sample-", env!("CARGO_CRATE_NAME")));
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir).unwrap();
+            }
+            std::fs::create_dir_all(&dir).unwrap();
+            Sample::build_in(dir, None)
         })
     }
 
     /// A sample of its own, in a fresh scratch directory.
     pub fn build() -> Sample {
-        Sample::build_in(tempfile::tempdir().unwrap())
+        let scratch = tempfile::tempdir().unwrap();
+        Sample::build_in(scratch.path().to_path_buf(), Some(scratch))
     }
 
-    fn build_in(dir: tempfile::TempDir) -> Sample {
+    fn build_in(dir: PathBuf, scratch: Option<tempfile::TempDir>) -> Sample {
         let src = fixture("sample");
-        let d = dir.path();
+        let d = &dir;
         let sample_rs = src.join("sample.rs");
         rustc_lib(
             &sample_rs,
@@ -127,6 +133,7 @@ impl Sample {
         build_helpers(&src.join("helpers.c"), d);
         let sample = Sample {
             dir,
+            _scratch: scratch,
             plain_output: String::new(),
         };
         let plain_output =
@@ -143,7 +150,7 @@ impl Sample {
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.dir.join(name)
     }
 
     /// Links `objects` with the fixture's `main.c` and runs the program.
