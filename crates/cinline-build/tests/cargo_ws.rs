@@ -6,8 +6,8 @@
 
 #![forbid(unsafe_code)]
 
-#[path = "../../../tests/support/cargo_workspace.rs"]
-mod cargo_workspace;
+#[path = "../../../tests/support/mod.rs"]
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use cinline_core::bitcode::BitcodeFile;
 use cinline_core::manifest::Manifest;
 
-use cargo_workspace::{command, copy_workspace};
+use support::{command, copy_workspace};
 
 /// The fixture, built once: `cargo build --release`, then
 /// `cargo test --release`.

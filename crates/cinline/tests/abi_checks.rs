@@ -99,13 +99,7 @@ fn stderr(out: &std::process::Output) -> String {
 
 /// Whether `object` still names the helper (called, or a copy kept).
 fn mentions_helper(object: &Path) -> bool {
-    use object::{Object, ObjectSymbol};
-    let data = std::fs::read(object).unwrap();
-    let file = object::File::parse(&*data).unwrap();
-    let found = file
-        .symbols()
-        .any(|s| s.name().is_ok_and(|n| n.starts_with("rust_helper_")));
-    found
+    !common::symbols_where(object, |n| n.starts_with("rust_helper_")).is_empty()
 }
 
 #[test]

@@ -23,7 +23,7 @@ fn assert_link_refused(
     extra: &[&str],
     expected: &[&str],
 ) {
-    let output = sample.path("refused.o");
+    let output = own_dir(sample, "refused.o");
     let out = run_fail(
         cinline()
             .arg("link")
@@ -61,6 +61,17 @@ fn assert_no_output(output: &Path) {
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
 
+/// `name` in a directory of its own inside the shared sample's: the check
+/// for temporary files left beside an output must not see those of a
+/// link another test runs at the same time.
+fn own_dir(sample: &Sample, name: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = sample.path(&format!("out{}", N.fetch_add(1, Ordering::Relaxed)));
+    std::fs::create_dir(&dir).unwrap();
+    dir.join(name)
+}
+
 fn write(sample: &Sample, name: &str, text: &str) -> std::path::PathBuf {
     let path = sample.path(name);
     std::fs::write(&path, text).unwrap();
@@ -69,16 +80,16 @@ fn write(sample: &Sample, name: &str, text: &str) -> std::path::PathBuf {
 
 #[test]
 fn a_missing_file_is_named() {
-    let sample = Sample::build();
+    let sample = Sample::shared();
     assert_link_refused(
-        &sample,
+        sample,
         &sample.path("nope.bc"),
         &sample.path("helpers.bc"),
         &[],
         &["nope.bc: cannot read", "No such file"],
     );
     assert_link_refused(
-        &sample,
+        sample,
         &sample.path("sample.bc"),
         &sample.path("gone.bc"),
         &[],
@@ -88,17 +99,17 @@ fn a_missing_file_is_named() {
 
 #[test]
 fn a_file_that_is_not_bitcode_is_refused() {
-    let sample = Sample::build();
+    let sample = Sample::shared();
     let c_file = fixture("sample").join("helpers.c");
     assert_link_refused(
-        &sample,
+        sample,
         &sample.path("sample.bc"),
         &c_file,
         &[],
         &["helpers.c: not LLVM bitcode"],
     );
     assert_link_refused(
-        &sample,
+        sample,
         &sample.path("sample.bc"),
         &sample.path("helpers.o"),
         &[],
@@ -110,7 +121,7 @@ fn a_file_that_is_not_bitcode_is_refused() {
 fn bitcode_newer_than_the_engine_names_both_versions() {
     // llvm-link 16 cannot read LLVM 22 bitcode: the refusal happens before
     // any tool runs, and names both releases.
-    let sample = Sample::build();
+    let sample = Sample::shared();
     let engine = [
         "--engine",
         "llvm-tools",
@@ -118,7 +129,7 @@ fn bitcode_newer_than_the_engine_names_both_versions() {
         "/usr/lib/llvm-16/bin",
     ];
     assert_link_refused(
-        &sample,
+        sample,
         &sample.path("sample.bc"),
         &sample.path("helpers.bc"),
         &engine,
@@ -128,9 +139,9 @@ fn bitcode_newer_than_the_engine_names_both_versions() {
 
 #[test]
 fn a_helper_defining_a_crate_symbol_is_refused_with_each_engine() {
-    let sample = Sample::build();
+    let sample = Sample::shared();
     let dup = write(
-        &sample,
+        sample,
         "dup.c",
         "long sample_add_mul_sum(unsigned n) { return n; }\n",
     );
@@ -143,7 +154,7 @@ fn a_helper_defining_a_crate_symbol_is_refused_with_each_engine() {
     );
     for engine in ["rustc-llvm", "llvm-tools"] {
         assert_link_refused(
-            &sample,
+            sample,
             &sample.path("sample.bc"),
             &sample.path("dup.bc"),
             &["--engine", engine],
@@ -157,8 +168,8 @@ fn a_helper_defining_a_crate_symbol_is_refused_with_each_engine() {
 
 #[test]
 fn a_helper_for_another_architecture_is_refused() {
-    let sample = Sample::build();
-    let src = write(&sample, "arm.c", "int rust_helper_x(int a) { return a; }\n");
+    let sample = Sample::shared();
+    let src = write(sample, "arm.c", "int rust_helper_x(int a) { return a; }\n");
     run_ok(
         Command::new(common::CLANG)
             .args(["--target=aarch64-linux-gnu", "-c", "-emit-llvm"])
@@ -167,7 +178,7 @@ fn a_helper_for_another_architecture_is_refused() {
             .arg(sample.path("arm.bc")),
     );
     assert_link_refused(
-        &sample,
+        sample,
         &sample.path("sample.bc"),
         &sample.path("arm.bc"),
         &[],
@@ -177,8 +188,8 @@ fn a_helper_for_another_architecture_is_refused() {
 
 #[test]
 fn an_unloadable_libllvm_is_an_error_for_rustc_llvm_and_a_fallback_otherwise() {
-    let sample = Sample::build();
-    let output = sample.path("fallback.o");
+    let sample = Sample::shared();
+    let output = own_dir(sample, "fallback.o");
     let link = |engine: Option<&str>| {
         let mut cmd = cinline();
         cmd.env("CINLINE_LIBLLVM", "/nonexistent/libLLVM.so")
@@ -212,8 +223,8 @@ fn an_unloadable_libllvm_is_an_error_for_rustc_llvm_and_a_fallback_otherwise() {
 
 #[test]
 fn no_clang_is_a_clear_error() {
-    let sample = Sample::build();
-    let output = sample.path("h.bc");
+    let sample = Sample::shared();
+    let output = own_dir(sample, "h.bc");
     let out = run_fail(
         cinline()
             .args(["cc", "--clang", "/nonexistent/clang"])
@@ -232,9 +243,9 @@ fn no_clang_is_a_clear_error() {
 
 #[test]
 fn a_helper_that_does_not_compile_shows_clang_diagnostic() {
-    let sample = Sample::build();
-    let src = write(&sample, "broken.c", "int f( {\n");
-    let output = sample.path("broken.bc");
+    let sample = Sample::shared();
+    let src = write(sample, "broken.c", "int f( {\n");
+    let output = own_dir(sample, "broken.bc");
     let out = run_fail(cinline().arg("cc").arg(&src).arg("-o").arg(&output));
     let text = stderr(&out);
     assert!(

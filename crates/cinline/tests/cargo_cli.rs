@@ -8,18 +8,16 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 /// `cargo cinline ARGS` (as cargo runs it: `cargo-cinline cinline ARGS`)
-/// in `dir`, with no wrapper or target directory from the environment.
+/// in `dir`, with no wrapper, target directory or other variable from the
+/// environment that would change what it does ([`common::scrub`]).
 fn cargo_cinline(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(common::cargo_cinline());
     cmd.arg("cinline")
         .args(args)
         .current_dir(dir)
         // No `.cargo/config.toml` of this machine's cargo home is read.
-        .env("CARGO_HOME", dir)
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("RUSTC_WRAPPER")
-        .env_remove("CARGO_BUILD_RUSTC_WRAPPER")
-        .env_remove("CINLINE_LOG");
+        .env("CARGO_HOME", dir);
+    common::scrub(&mut cmd);
     cmd
 }
 

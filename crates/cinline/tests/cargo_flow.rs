@@ -6,17 +6,13 @@
 
 #![forbid(unsafe_code)]
 
-#[path = "../../../tests/support/cargo_workspace.rs"]
-mod cargo_workspace;
 mod common;
 
-use cargo_workspace::{command, copy_workspace, timed};
+use common::{command, copy_workspace, symbols_where, timed};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-
-use object::{Object, ObjectSymbol};
 
 struct Built {
     _dir: tempfile::TempDir,
@@ -79,16 +75,11 @@ fn text(out: &Output) -> String {
 /// The helper symbols (bindgen's `__extern` wrappers and `rust_helper_*`)
 /// an executable contains.
 fn helper_symbols(path: &Path) -> Vec<String> {
-    let data = std::fs::read(path).unwrap();
-    let file = object::File::parse(&*data).unwrap();
-    let mut names: Vec<String> = file
-        .symbols()
-        .filter_map(|s| s.name().ok().map(str::to_string))
-        .filter(|n| n.ends_with("__extern") || n.starts_with("rust_helper_"))
-        .collect();
-    names.sort();
-    names.dedup();
-    names
+    symbols_where(path, |n| {
+        n.ends_with("__extern") || n.starts_with("rust_helper_")
+    })
+    .into_iter()
+    .collect()
 }
 
 #[test]

@@ -330,7 +330,6 @@ fn the_wrapper_falls_back_when_the_worker_dies() {
     let wrapper = |strict: bool| {
         let mut cmd = cinline();
         cmd.env("__CINLINE_FAULT", "h.bc")
-            .env_remove("CINLINE_STRICT")
             .arg("rustc")
             .args([
                 "--crate-name",
@@ -394,7 +393,6 @@ fn the_linker_falls_back_when_the_worker_dies() {
     .unwrap();
     let out = cinline()
         .env("__CINLINE_FAULT", "h.bc")
-        .env_remove("CINLINE_STRICT")
         .arg("rustc")
         .args([
             "--crate-name",

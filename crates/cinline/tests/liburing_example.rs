@@ -12,11 +12,9 @@
 
 #![forbid(unsafe_code)]
 
-#[path = "../../../tests/support/cargo_workspace.rs"]
-mod cargo_workspace;
 mod common;
 
-use cargo_workspace::{command, copy_workspace, timed};
+use common::{command, copy_workspace, symbols_where, timed};
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -106,12 +104,7 @@ fn built() -> &'static Built {
 /// The helper symbols (bindgen's `__extern` wrappers) an executable
 /// contains.
 fn helper_symbols(path: &Path) -> BTreeSet<String> {
-    let data = std::fs::read(path).unwrap();
-    let file = object::File::parse(&*data).unwrap();
-    file.symbols()
-        .filter_map(|s| s.name().ok().map(str::to_string))
-        .filter(|n| n.ends_with("__extern"))
-        .collect()
+    symbols_where(path, |n| n.ends_with("__extern"))
 }
 
 /// The names of the `static inline` functions `<liburing.h>` defines: the
@@ -200,13 +193,11 @@ fn hot_function_calls(exe: &Path) -> Option<Vec<String>> {
     if !cfg!(target_arch = "x86_64") {
         return None;
     }
+    let hot: Vec<String> = symbols_where(exe, |n| n.contains(HOT_FUNCTION))
+        .into_iter()
+        .collect();
     let data = std::fs::read(exe).unwrap();
     let file = object::File::parse(&*data).unwrap();
-    let hot: Vec<String> = file
-        .symbols()
-        .filter_map(|s| s.name().ok().map(str::to_string))
-        .filter(|n| n.contains(HOT_FUNCTION))
-        .collect();
     assert_eq!(hot.len(), 1, "{HOT_FUNCTION} in {}: {hot:?}", exe.display());
     let out = Command::new("llvm-objdump-22")
         .arg("-d")

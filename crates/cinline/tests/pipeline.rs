@@ -7,12 +7,16 @@ mod common;
 
 use std::process::Command;
 
-use common::{cinline, fixture, helper_names, helper_refs, run_fail, run_ok, rustc_lib, Sample};
+use common::{
+    cinline, fixture, helper_names, helper_refs, run_fail, run_ok, rustc_lib, symbols_where, Sample,
+};
 
 /// Links the sample with `engine` and checks the object has no helper left
 /// and the program prints what the out-of-line build prints.
 fn assert_inlined(sample: &Sample, helpers_bc: &str, engine: &str, extra: &[&str]) {
-    let object = sample.path(&format!("sample-{engine}-{helpers_bc}.o"));
+    // The shared sample's directory: one object per engine, helpers and
+    // options, so that tests running at once do not overwrite each other's.
+    let object = sample.path(&format!("sample-{engine}-{helpers_bc}{}.o", extra.concat()));
     run_ok(
         cinline()
             .arg("link")
@@ -40,25 +44,25 @@ fn assert_inlined(sample: &Sample, helpers_bc: &str, engine: &str, extra: &[&str
 
 #[test]
 fn every_kind_of_helper_is_inlined_with_rustc_llvm() {
-    let sample = Sample::build();
-    assert_inlined(&sample, "helpers.bc", "rustc-llvm", &[]);
+    let sample = Sample::shared();
+    assert_inlined(sample, "helpers.bc", "rustc-llvm", &[]);
 }
 
 #[test]
 fn every_kind_of_helper_is_inlined_with_llvm_tools() {
-    let sample = Sample::build();
-    assert_inlined(&sample, "helpers.bc", "llvm-tools", &[]);
+    let sample = Sample::shared();
+    assert_inlined(sample, "helpers.bc", "llvm-tools", &[]);
 }
 
 #[test]
 fn the_full_pipeline_inlines_too() {
-    let sample = Sample::build();
-    assert_inlined(&sample, "helpers.bc", "rustc-llvm", &["--passes", "full"]);
+    let sample = Sample::shared();
+    assert_inlined(sample, "helpers.bc", "rustc-llvm", &["--passes", "full"]);
 }
 
 #[test]
 fn helpers_from_clang_16_inline_with_rustc_llvm() {
-    let sample = Sample::build();
+    let sample = Sample::shared();
     run_ok(
         cinline()
             .args(["cc", "--clang", "clang-16"])
@@ -66,13 +70,13 @@ fn helpers_from_clang_16_inline_with_rustc_llvm() {
             .arg("-o")
             .arg(sample.path("helpers16.bc")),
     );
-    assert_inlined(&sample, "helpers16.bc", "rustc-llvm", &[]);
+    assert_inlined(sample, "helpers16.bc", "rustc-llvm", &[]);
 }
 
 #[test]
 fn the_out_of_line_object_still_calls_every_helper() {
     // The check above would be worthless if it passed on a plain build.
-    let sample = Sample::build();
+    let sample = Sample::shared();
     let names = helper_names();
     assert_eq!(
         helper_refs(&sample.path("sample_plain.o"), &names),
@@ -87,7 +91,7 @@ fn the_out_of_line_object_still_calls_every_helper() {
 
 #[test]
 fn report_lists_calls_left_and_why() {
-    let sample = Sample::build();
+    let sample = Sample::shared();
     let report = |object: &str, extra: &[&str]| {
         let mut cmd = cinline();
         cmd.arg("report")
@@ -137,8 +141,8 @@ fn blocked_helpers(sample: &Sample) {
 
 #[test]
 fn kernel_inline_blockers_are_reported_and_reconciled() {
-    let sample = Sample::build();
-    blocked_helpers(&sample);
+    let sample = Sample::shared();
+    blocked_helpers(sample);
     for engine in ["rustc-llvm", "llvm-tools"] {
         let object = sample.path(&format!("blocked-{engine}.o"));
         let out = cinline()
@@ -182,13 +186,13 @@ fn kernel_inline_blockers_are_reported_and_reconciled() {
             sample.plain_output
         );
     }
-    assert_inlined(&sample, "blocked.bc", "rustc-llvm", &["--reconcile"]);
-    assert_inlined(&sample, "blocked.bc", "llvm-tools", &["--reconcile"]);
+    assert_inlined(sample, "blocked.bc", "rustc-llvm", &["--reconcile"]);
+    assert_inlined(sample, "blocked.bc", "llvm-tools", &["--reconcile"]);
 }
 
 #[test]
 fn helper_needing_more_features_than_the_crate_is_never_forced() {
-    let sample = Sample::build();
+    let sample = Sample::shared();
     run_ok(
         cinline()
             .arg("cc")
@@ -221,7 +225,7 @@ fn helper_needing_more_features_than_the_crate_is_never_forced() {
 fn baseline_target_features_are_reconciled_for_a_generic_cpu_crate() {
     // The kernel's `+cmov,+cx8,+fxsr` case: the crate's CPU (`generic`) does
     // not imply features every x86-64 CPU has and the helper lists.
-    let sample = Sample::build();
+    let sample = Sample::shared();
     rustc_lib(
         &fixture("sample").join("sample.rs"),
         "llvm-bc",
@@ -256,69 +260,116 @@ fn baseline_target_features_are_reconciled_for_a_generic_cpu_crate() {
     assert_eq!(sample.program_output(&[&object]), sample.plain_output);
 }
 
-#[test]
-fn the_relocation_model_follows_the_crate() {
-    // rustc's default for x86_64 Linux is PIC (its `PIC Level` module flag):
-    // the object must not take addresses with absolute 32-bit relocations,
-    // or it cannot be linked into a PIE. Taking a function's address shows it.
-    use object::{Object, ObjectSection, RelocationKind};
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    std::fs::write(
-        d.join("h.c"),
-        "int rust_helper_twice(int x) { return 2 * x; }\n",
-    )
-    .unwrap();
-    std::fs::write(
-        d.join("k.rs"),
-        "#![no_std]\nextern \"C\" { fn rust_helper_twice(x: i32) -> i32; }\n\
-         extern \"C\" fn one(x: i32) -> i32 { unsafe { rust_helper_twice(x) } }\n\
-         extern \"C\" fn two(x: i32) -> i32 { unsafe { rust_helper_twice(x) + 1 } }\n\
-         #[no_mangle] pub extern \"C\" fn pick(i: usize) -> extern \"C\" fn(i32) -> i32 { if i == 0 { one } else { two } }\n",
-    )
-    .unwrap();
-    run_ok(
-        cinline()
-            .arg("cc")
-            .arg(d.join("h.c"))
-            .arg("-o")
-            .arg(d.join("h.bc")),
-    );
-    run_ok(
-        Command::new("rustc")
-            .args(["--crate-type=lib", "-O", "--emit=llvm-bc", "-o"])
-            .arg(d.join("k.bc"))
-            .arg(d.join("k.rs")),
-    );
-    let absolute_relocations = |model: Option<&str>| {
-        let object = d.join("k.o");
-        let mut cmd = cinline();
-        cmd.arg("link")
-            .arg(d.join("k.bc"))
-            .arg("--helpers")
-            .arg(d.join("h.bc"))
-            .arg("-o")
-            .arg(&object);
-        if let Some(model) = model {
-            cmd.args(["--relocation-model", model]);
+/// One run of a case folder's `expected.txt`: `cinline link` with `args`,
+/// then each `(fact, value)` checked on the object.
+struct Run {
+    args: Vec<String>,
+    facts: Vec<(String, String)>,
+}
+
+/// The runs of `expected.txt` (format: `tests/fixtures/cases/README.md`).
+fn parse_expected(path: &std::path::Path) -> Vec<Run> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut runs: Vec<Run> = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
         }
-        run_ok(&mut cmd);
-        let data = std::fs::read(&object).unwrap();
-        let file = object::File::parse(&*data).unwrap();
-        let count = file
-            .sections()
-            .flat_map(|s| s.relocations().map(|(_, r)| r).collect::<Vec<_>>())
-            .filter(|r| r.kind() == RelocationKind::Absolute && r.size() == 32)
-            .count();
-        count
-    };
-    assert_eq!(
-        absolute_relocations(None),
-        0,
-        "the crate is PIC: no absolute 32-bit relocation"
-    );
-    assert!(
-        absolute_relocations(Some("static")) > 0,
-        "the check must be able to fail"
-    );
+        if let Some(args) = line.strip_prefix("link:") {
+            runs.push(Run {
+                args: args.split_whitespace().map(str::to_string).collect(),
+                facts: Vec::new(),
+            });
+        } else {
+            let (fact, value) = trimmed
+                .split_once(':')
+                .unwrap_or_else(|| panic!("{}: not `FACT: VALUE`: {line}", path.display()));
+            runs.last_mut()
+                .unwrap_or_else(|| panic!("{}: a fact before any `link:`", path.display()))
+                .facts
+                .push((fact.trim().to_string(), value.trim().to_string()));
+        }
+    }
+    assert!(!runs.is_empty(), "{}: no `link:` run", path.display());
+    runs
+}
+
+/// The value of `fact` on `object`.
+fn fact_of(object: &std::path::Path, fact: &str) -> usize {
+    use object::{Object, ObjectSection, RelocationKind};
+    match fact {
+        "helpers-left" => symbols_where(object, |n| n.starts_with("rust_helper_")).len(),
+        "abs32-relocations" => {
+            let data = std::fs::read(object).unwrap();
+            let file = object::File::parse(&*data).unwrap();
+            let count = file
+                .sections()
+                .flat_map(|s| s.relocations().map(|(_, r)| r).collect::<Vec<_>>())
+                .filter(|r| r.kind() == RelocationKind::Absolute && r.size() == 32)
+                .count();
+            count
+        }
+        _ => panic!("unknown fact `{fact}` (tests/fixtures/cases/README.md)"),
+    }
+}
+
+/// Every folder of `tests/fixtures/cases`: its helpers and caller built,
+/// linked as each run of its `expected.txt` says, each fact holding.
+#[test]
+fn every_case_folder_holds() {
+    let mut cases: Vec<_> = std::fs::read_dir(fixture("cases"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty(), "no case under tests/fixtures/cases");
+    for case in cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        run_ok(
+            cinline()
+                .arg("cc")
+                .arg(case.join("helpers.c"))
+                .arg("-o")
+                .arg(d.join("helpers.bc")),
+        );
+        run_ok(
+            Command::new("rustc")
+                .args(["--crate-type=lib", "-O", "--emit=llvm-bc", "-o"])
+                .arg(d.join("caller.bc"))
+                .arg(case.join("caller.rs")),
+        );
+        for (i, run) in parse_expected(&case.join("expected.txt"))
+            .iter()
+            .enumerate()
+        {
+            let object = d.join(format!("caller{i}.o"));
+            run_ok(
+                cinline()
+                    .arg("link")
+                    .arg(d.join("caller.bc"))
+                    .arg("--helpers")
+                    .arg(d.join("helpers.bc"))
+                    .arg("-o")
+                    .arg(&object)
+                    .args(&run.args),
+            );
+            for (fact, value) in &run.facts {
+                let actual = fact_of(&object, fact);
+                let holds = match value.strip_prefix('>') {
+                    Some(n) => actual > n.trim().parse::<usize>().unwrap(),
+                    None => actual == value.parse::<usize>().unwrap(),
+                };
+                assert!(
+                    holds,
+                    "case {name}, link {:?}: {fact} is {actual}, expected {value}",
+                    run.args
+                );
+            }
+        }
+    }
 }

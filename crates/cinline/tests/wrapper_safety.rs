@@ -11,11 +11,9 @@
 
 #![forbid(unsafe_code)]
 
-#[path = "../../../tests/support/cargo_workspace.rs"]
-mod cargo_workspace;
 mod common;
 
-use cargo_workspace::{command, copy_workspace, strip_c_state};
+use common::{command, copy_workspace, strip_c_state};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -4,66 +4,27 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+use std::sync::OnceLock;
 
-use object::{Object, ObjectSymbol};
+#[path = "../../../../tests/support/mod.rs"]
+mod support;
+pub use support::*;
 
 /// The clang that compiles out-of-line helpers and links test programs.
 pub const CLANG: &str = "clang-22";
 
-/// A fixture directory under `tests/fixtures`.
-pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures")
-        .join(name)
-}
-
-/// The built `cinline`, with the variables it reads from the environment
-/// cleared so that the tests see the defaults.
+/// The built `cinline`, with the variables that change what it does
+/// removed ([`scrub`]) so that the tests see the defaults.
 pub fn cinline() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cinline"));
-    for var in [
-        "CLANG",
-        "CC",
-        "CINLINE_LIBLLVM",
-        "CINLINE_LLVM_BIN",
-        "CINLINE_SAVE_TEMPS",
-        "RUSTFLAGS",
-    ] {
-        cmd.env_remove(var);
-    }
+    scrub(&mut cmd);
     cmd
 }
 
 /// `cargo cinline`: the `cargo-cinline` executable beside `cinline`.
 pub fn cargo_cinline() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_cinline")).with_file_name("cargo-cinline")
-}
-
-/// Runs `cmd`, panicking with its output unless it succeeds.
-pub fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs `cmd`, expecting it to fail; returns its output.
-pub fn run_fail(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        !out.status.success(),
-        "{cmd:?} succeeded but should have failed"
-    );
-    out
 }
 
 /// Compiles the C helpers `c` into `dir` twice: `helpers.o` (clang -O2,
@@ -98,7 +59,10 @@ pub fn env_number(name: &str, default: u64) -> u64 {
 /// its plain object, the helpers as a native object and as bitcode, and
 /// the output of the out-of-line program.
 pub struct Sample {
-    pub dir: tempfile::TempDir,
+    /// Where it is built.
+    pub dir: PathBuf,
+    /// Removes a sample of its own ([`Sample::build`]) when dropped.
+    _scratch: Option<tempfile::TempDir>,
     pub plain_output: String,
 }
 
@@ -125,10 +89,34 @@ pub fn rustc_lib(src: &Path, emit: &str, out: &Path, extra: &[&str]) {
 }
 
 impl Sample {
+    /// The sample built once for the test binary: tests that write into
+    /// its directory use names of their own (`prog*` of
+    /// [`Sample::program_output`] are numbered per process).
+    pub fn shared() -> &'static Sample {
+        static SAMPLE: OnceLock<Sample> = OnceLock::new();
+        // A static is never dropped, so no scratch directory would be
+        // removed: the test binary's own one under `target/tmp`, emptied
+        // when it starts, holds it.
+        SAMPLE.get_or_init(|| {
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join(concat!("sample-", env!("CARGO_CRATE_NAME")));
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir).unwrap();
+            }
+            std::fs::create_dir_all(&dir).unwrap();
+            Sample::build_in(dir, None)
+        })
+    }
+
+    /// A sample of its own, in a fresh scratch directory.
     pub fn build() -> Sample {
-        let dir = tempfile::tempdir().unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        Sample::build_in(scratch.path().to_path_buf(), Some(scratch))
+    }
+
+    fn build_in(dir: PathBuf, scratch: Option<tempfile::TempDir>) -> Sample {
         let src = fixture("sample");
-        let d = dir.path();
+        let d = &dir;
         let sample_rs = src.join("sample.rs");
         rustc_lib(
             &sample_rs,
@@ -145,6 +133,7 @@ impl Sample {
         build_helpers(&src.join("helpers.c"), d);
         let sample = Sample {
             dir,
+            _scratch: scratch,
             plain_output: String::new(),
         };
         let plain_output =
@@ -161,7 +150,7 @@ impl Sample {
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.dir.join(name)
     }
 
     /// Links `objects` with the fixture's `main.c` and runs the program.
@@ -194,17 +183,8 @@ pub fn helper_names() -> Vec<String> {
         .collect()
 }
 
-/// The helpers an object still mentions: as a symbol (called and
-/// undefined, or kept as a local copy) or as a relocation target.
+/// The helpers among `helpers` an object still mentions as a symbol
+/// (called and undefined, or kept as a local copy), sorted.
 pub fn helper_refs(object: &Path, helpers: &[String]) -> Vec<String> {
-    let data = std::fs::read(object).unwrap();
-    let file = object::File::parse(&*data).unwrap();
-    let mut found: Vec<String> = file
-        .symbols()
-        .filter_map(|s| s.name().ok().map(str::to_string))
-        .filter(|name| helpers.contains(name))
-        .collect();
-    found.sort();
-    found.dedup();
-    found
+    symbols_among(object, helpers)
 }

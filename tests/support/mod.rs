@@ -1,16 +1,23 @@
-//! Shared by the tests that build a fixture workspace with the real cargo
-//! (`crates/cinline/tests/cargo_flow.rs`, `crates/cinline-build/tests/cargo_ws.rs`,
-//! ...): copy it to a scratch directory, point its path dependency on
-//! `crates/cinline-build` at this checkout, and run cargo with nothing from
-//! the environment that would change the build.
+//! The one support module of the tests of both crates (`crates/cinline/tests`
+//! through `common/mod.rs`, `crates/cinline-build/tests` by `#[path]`):
+//! running commands with nothing from the environment that would change
+//! what they do ([`scrub`]), reading the symbols of an object or executable
+//! ([`symbols`], [`symbols_where`]), and building a fixture workspace with
+//! the real cargo ([`copy_workspace`], [`command`]): copy it to a scratch
+//! directory and point its path dependency on `crates/cinline-build` at
+//! this checkout.
 
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
-/// Variables that would change how a fixture builds.
-pub const SCRUBBED: &[&str] = &[
+use object::{Object, ObjectSymbol};
+
+/// Variables of cargo, make and the C tools that would change how a test
+/// builds, besides cinline's own ([`cinline_core::env::VARS`]).
+const BUILD_VARS: &[&str] = &[
     "RUSTFLAGS",
     "RUSTDOCFLAGS",
     "CARGO_ENCODED_RUSTFLAGS",
@@ -24,18 +31,103 @@ pub const SCRUBBED: &[&str] = &[
     "CARGO_MAKEFLAGS",
     "MAKEFLAGS",
     "MFLAGS",
-    "CC",
     "CFLAGS",
-    "CLANG",
     "CLANG_PATH",
     "LIBCLANG_PATH",
     "BINDGEN_EXTRA_CLANG_ARGS",
-    "CINLINE_LIBLLVM",
-    "CINLINE_LLVM_BIN",
-    "CINLINE_SAVE_TEMPS",
-    "CINLINE_STRICT",
-    "CINLINE_LOG",
 ];
+
+/// Prefixes of more such variables (cinline's undeclared ones, clang's).
+pub const SCRUBBED_PREFIXES: &[&str] = &["CLANG", "CINLINE_"];
+
+/// The variables [`scrub`] removes: [`BUILD_VARS`] and every public
+/// variable of cinline but `RUSTC` (the toolchain the tests run with is
+/// the one they test).
+pub fn scrubbed() -> impl Iterator<Item = &'static str> {
+    BUILD_VARS.iter().copied().chain(
+        cinline_core::env::VARS
+            .iter()
+            .map(|v| v.name)
+            .filter(|&n| n != cinline_core::env::RUSTC.name),
+    )
+}
+
+/// Removes from `cmd`'s environment every variable of [`scrubbed`] and of
+/// [`SCRUBBED_PREFIXES`], so that it sees the defaults.
+pub fn scrub(cmd: &mut Command) -> &mut Command {
+    for var in scrubbed() {
+        cmd.env_remove(var);
+    }
+    #[allow(clippy::disallowed_methods)] // the test's own environment, not the build script's
+    for (var, _) in std::env::vars_os() {
+        if SCRUBBED_PREFIXES
+            .iter()
+            .any(|p| var.to_string_lossy().starts_with(p))
+        {
+            cmd.env_remove(&var);
+        }
+    }
+    cmd
+}
+
+/// The names of the symbols of the object file or executable `path`
+/// (its symbol table, `.symtab`; not the dynamic one).
+pub fn symbols(path: &Path) -> BTreeSet<String> {
+    symbols_where(path, |_| true)
+}
+
+/// The names of the symbols of `path` for which `keep` holds.
+pub fn symbols_where(path: &Path, keep: impl Fn(&str) -> bool) -> BTreeSet<String> {
+    let data =
+        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let file = object::File::parse(&*data)
+        .unwrap_or_else(|e| panic!("{} is not an object: {e}", path.display()));
+    file.symbols()
+        .filter_map(|s| s.name().ok())
+        .filter(|n| keep(n))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The names among `names` the object `path` still mentions as a symbol
+/// (called and undefined, or kept as a local copy), sorted.
+pub fn symbols_among(path: &Path, names: &[String]) -> Vec<String> {
+    symbols_where(path, |n| names.iter().any(|h| h == n))
+        .into_iter()
+        .collect()
+}
+
+/// A fixture directory under `tests/fixtures`.
+pub fn fixture(name: &str) -> PathBuf {
+    repo_root().join("tests/fixtures").join(name)
+}
+
+/// Runs `cmd`, panicking with its output unless it succeeds; returns its
+/// standard output.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs `cmd`, expecting it to fail; returns its output.
+pub fn run_fail(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        !out.status.success(),
+        "{cmd:?} succeeded but should have failed"
+    );
+    out
+}
 
 /// The repository's root.
 pub fn repo_root() -> PathBuf {
@@ -106,32 +198,17 @@ fn manifests(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Prefixes of more such variables.
-pub const SCRUBBED_PREFIXES: &[&str] = &["CLANG", "CINLINE_"];
-
-/// `program args...` run in `ws`, with [`SCRUBBED`] and
-/// [`SCRUBBED_PREFIXES`] removed.
+/// `program args...` run in `ws`, [`scrub`]bed.
 pub fn command(program: impl AsRef<std::ffi::OsStr>, ws: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(program);
     cmd.args(args).current_dir(ws);
-    for var in SCRUBBED {
-        cmd.env_remove(var);
-    }
-    #[allow(clippy::disallowed_methods)] // the test's own environment, not the build script's
-    for (var, _) in std::env::vars_os() {
-        if SCRUBBED_PREFIXES
-            .iter()
-            .any(|p| var.to_string_lossy().starts_with(p))
-        {
-            cmd.env_remove(&var);
-        }
-    }
+    scrub(&mut cmd);
     cmd
 }
 
 /// Runs `cmd`, says how long `what` took, and fails the test with its
 /// output unless it succeeded.
-pub fn timed(cmd: &mut Command, what: &str) -> std::process::Output {
+pub fn timed(cmd: &mut Command, what: &str) -> Output {
     let start = std::time::Instant::now();
     let out = cmd.output().unwrap();
     eprintln!("{what} took {:.1} s", start.elapsed().as_secs_f64());
