@@ -605,27 +605,23 @@ fn strict_mode_refuses_skipped_manifests() {
     let manifest = ws.manifest();
     let bitcode = ws.helper_bitcode()[0].clone();
     let _restore = (Restore::save(&manifest), Restore::save(&bitcode));
+    // A strict build fails with an error naming the crate and `file`.
+    let strict_build_names = |file: &Path| {
+        ws.touch_mini();
+        let out = ws.cargo_cinline(&["build"], &[("CINLINE_STRICT", "1")]);
+        assert!(!out.status.success());
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            text(&out).contains("error: cinline: crate `mini`") && text(&out).contains(&name),
+            "{}",
+            text(&out)
+        );
+    };
     std::fs::remove_file(&bitcode).unwrap();
-    ws.touch_mini();
-    let out = ws.cargo_cinline(&["build"], &[("CINLINE_STRICT", "1")]);
-    assert!(!out.status.success());
-    let name = bitcode.file_name().unwrap().to_string_lossy().into_owned();
-    assert!(
-        text(&out).contains("error: cinline: crate `mini`") && text(&out).contains(&name),
-        "{}",
-        text(&out)
-    );
+    strict_build_names(&bitcode);
     std::fs::write(&bitcode, &_restore.1 .1).unwrap();
     std::fs::write(&manifest, "{ not json").unwrap();
-    ws.touch_mini();
-    let out = ws.cargo_cinline(&["build"], &[("CINLINE_STRICT", "1")]);
-    assert!(!out.status.success());
-    let name = manifest.file_name().unwrap().to_string_lossy().into_owned();
-    assert!(
-        text(&out).contains("error: cinline: crate `mini`") && text(&out).contains(&name),
-        "{}",
-        text(&out)
-    );
+    strict_build_names(&manifest);
     let stderr = ws.build_ok(&[]);
     assert!(
         stderr.contains("warning: cinline: crate `mini`"),
