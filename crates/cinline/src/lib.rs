@@ -17,7 +17,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use cinline_core::cc::{compile, CcOptions};
-use cinline_core::link::{link, Codegen, Engine, LinkOptions, Passes};
+use cinline_core::link::{
+    link, CodeModel, Codegen, Engine, LinkOptions, OptLevel, Passes, RelocationModel,
+};
 use cinline_core::report::report;
 use cinline_core::supervise::{supervise, Outcome, Streams};
 use cinline_core::toolchain::Rustc;
@@ -71,21 +73,21 @@ struct LinkArgs {
     /// `llvm-tools` (`llvm-link --internalize` + `clang -c`, as the Linux kernel does).
     #[arg(long)]
     engine: Option<Engine>,
-    /// Optimization level: 0, 1, 2, 3, s, z.
-    #[arg(long, default_value = "2")]
-    opt_level: String,
+    /// Optimization level.
+    #[arg(long, default_value = "2", value_parser = named::<OptLevel>(OptLevel::NAMES))]
+    opt_level: OptLevel,
     /// Target CPU (default: the crate's, from its bitcode).
     #[arg(long)]
     target_cpu: Option<String>,
     /// Target features to add, such as `+sse4.2` or `-sse,-sse2`; repeatable.
     #[arg(long = "target-feature")]
     target_features: Vec<String>,
-    /// static, pic, pie or dynamic-no-pic (default: the crate's).
-    #[arg(long)]
-    relocation_model: Option<String>,
-    /// tiny, small, kernel, medium or large (default: the crate's).
-    #[arg(long)]
-    code_model: Option<String>,
+    /// Relocation model (default: the crate's).
+    #[arg(long, value_parser = named::<RelocationModel>(RelocationModel::NAMES))]
+    relocation_model: Option<RelocationModel>,
+    /// Code model (default: the crate's).
+    #[arg(long, value_parser = named::<CodeModel>(CodeModel::NAMES))]
+    code_model: Option<CodeModel>,
     /// Put each function and variable in its own section (`.text.NAME`, `.data.NAME`...), as rustc
     /// does, so that the linker's `--gc-sections` can drop the unused ones (ELF targets).
     #[arg(long)]
@@ -102,6 +104,16 @@ struct LinkArgs {
     /// Directory holding llvm-link and clang for the llvm-tools engine (or CINLINE_LLVM_BIN).
     #[arg(long)]
     llvm_bin: Option<PathBuf>,
+}
+
+/// A clap parser for one of cinline-core's named option values: clap lists
+/// the names in `--help` and refuses others; the names are the type's own.
+fn named<T>(names: &'static [&'static str]) -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: std::str::FromStr<Err = String> + Clone + Send + Sync + 'static,
+{
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(names).try_map(|name| name.parse::<T>())
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -254,3 +254,25 @@ fn a_helper_that_does_not_compile_shows_clang_diagnostic() {
     );
     assert_no_output(&output);
 }
+
+#[test]
+fn a_bad_codegen_option_value_is_refused_naming_the_choices() {
+    let sample = Sample::shared();
+    let out = run_fail(
+        cinline()
+            .arg("link")
+            .arg(sample.path("sample.bc"))
+            .arg("--helpers")
+            .arg(sample.path("helpers.bc"))
+            .args(["-o"])
+            .arg(sample.path("never-written.o"))
+            .args(["--relocation-model", "movable"]),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "a usage error: {err}");
+    assert!(
+        err.contains("movable") && err.contains("dynamic-no-pic"),
+        "names the value and the choices: {err}"
+    );
+    assert!(!sample.path("never-written.o").exists());
+}

@@ -31,7 +31,7 @@ use super::cgu::left_calls;
 use super::record::{Record, Unit};
 use super::rustc_args::{with_codegen_options, without_codegen_option, Invocation};
 use super::{archive, is_unit, log, HelperSet};
-use crate::link::{link, Codegen, LinkOptions};
+use crate::link::{link, Codegen, LinkOptions, OptLevel};
 use crate::toolchain::Rustc;
 use crate::Error;
 
@@ -53,7 +53,7 @@ pub(super) fn applies(inv: &Invocation, helpers: &HelperSet) -> bool {
         .emit
         .iter()
         .all(|k| matches!(k.as_str(), "link" | "metadata" | "dep-info"));
-    let whole_units = inv.opt_level == "0" || inv.codegen_units.is_none_or(|n| n == 1);
+    let whole_units = inv.opt_level == OptLevel::O0 || inv.codegen_units.is_none_or(|n| n == 1);
     let enabled = crate::env::codegen_once();
     calls_helpers && library_only && usual_outputs && whole_units && enabled
 }
@@ -66,7 +66,7 @@ pub(super) fn rustc_args(args: &[OsString], inv: &Invocation) -> Vec<OsString> {
     // refuses it together with `-C lto`.
     let args = without_codegen_option(args, "embed-bitcode");
     let mut options = vec!["linker-plugin-lto", "lto=fat"];
-    if inv.opt_level != "0" && inv.codegen_units.is_none() {
+    if inv.opt_level != OptLevel::O0 && inv.codegen_units.is_none() {
         options.push("codegen-units=1");
     }
     with_codegen_options(&args, &options)

@@ -7,6 +7,8 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use crate::link::{CodeModel, OptLevel, RelocationModel};
+
 /// What to do with one rustc invocation.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Decision {
@@ -38,15 +40,15 @@ pub struct Invocation {
     /// `-C linker`.
     pub linker: Option<PathBuf>,
     /// `-C opt-level` (rustc's default is 0).
-    pub opt_level: String,
+    pub opt_level: OptLevel,
     /// `-C target-cpu`.
     pub target_cpu: Option<String>,
     /// `-C target-feature`, each occurrence.
     pub target_features: Vec<String>,
     /// `-C relocation-model`.
-    pub relocation_model: Option<String>,
+    pub relocation_model: Option<RelocationModel>,
     /// `-C code-model`.
-    pub code_model: Option<String>,
+    pub code_model: Option<CodeModel>,
     /// `-C codegen-units`.
     pub codegen_units: Option<u32>,
     /// The crate names of `--extern NAME=PATH`: the direct dependencies.
@@ -234,7 +236,7 @@ fn codegen_option(inv: &mut Invocation, key: &str, value: &str) -> Option<String
 /// crate is passed through.
 fn read_codegen_option(inv: &mut Invocation, key: &str, value: &str) -> Result<(), String> {
     match key {
-        "code-model" => inv.code_model = Some(value.into()),
+        "code-model" => inv.code_model = Some(value.parse()?),
         "codegen-units" => {
             let n = value
                 .parse()
@@ -243,8 +245,8 @@ fn read_codegen_option(inv: &mut Invocation, key: &str, value: &str) -> Result<(
         }
         "extra-filename" => inv.extra_filename = value.into(),
         "linker" => inv.linker = Some(value.into()),
-        "opt-level" => inv.opt_level = value.into(),
-        "relocation-model" => inv.relocation_model = Some(value.into()),
+        "opt-level" => inv.opt_level = value.parse()?,
+        "relocation-model" => inv.relocation_model = Some(value.parse()?),
         "target-cpu" => inv.target_cpu = Some(value.into()),
         "target-feature" => inv.target_features.push(value.into()),
         _ => return Err(format!("codegen option -C {key} is not read by cinline")),
@@ -275,10 +277,7 @@ const CODEGEN_FLAG: &[&str] = &["-C", "--codegen"];
 
 /// Reads `args` (rustc's arguments, without the program).
 pub fn decide(args: &[OsString]) -> Decision {
-    let mut inv = Invocation {
-        opt_level: "0".into(),
-        ..Invocation::default()
-    };
+    let mut inv = Invocation::default();
     let mut test = false;
     // The first option that makes cinline pass the crate through.
     let mut option_reason = None;

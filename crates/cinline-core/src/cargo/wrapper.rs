@@ -291,11 +291,11 @@ fn prepare(
 
 fn codegen_of(inv: &Invocation) -> Codegen {
     Codegen {
-        opt_level: Some(inv.opt_level.clone()),
+        opt_level: Some(inv.opt_level),
         target_cpu: inv.target_cpu.clone(),
         target_features: inv.target_features.clone(),
-        relocation_model: inv.relocation_model.clone(),
-        code_model: inv.code_model.clone(),
+        relocation_model: inv.relocation_model,
+        code_model: inv.code_model,
         // rustc's default on ELF targets, which cinline's objects replace.
         function_sections: true,
     }

@@ -14,6 +14,7 @@
 mod in_process;
 mod llvm_tools;
 mod one_definition;
+mod options;
 pub(crate) mod prepare;
 
 use std::fmt;
@@ -22,8 +23,8 @@ use std::str::FromStr;
 
 use crate::inline_attrs::Mismatch;
 use crate::toolchain::{load_libllvm, Rustc};
-use crate::Error;
 
+pub use options::{CodeModel, OptLevel, RelocationModel};
 pub use prepare::{arch_of, Prepared};
 
 /// Which LLVM does the link and code generation.
@@ -69,37 +70,22 @@ impl FromStr for Engine {
 /// unset option takes what rustc used for the crate, read from its bitcode.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Codegen {
-    /// `0`, `1`, `2`, `3`, `s` or `z` (default `2`).
-    pub opt_level: Option<String>,
+    /// `-C opt-level` (default `2`).
+    pub opt_level: Option<OptLevel>,
     /// `-C target-cpu`.
     pub target_cpu: Option<String>,
     /// `-C target-feature`, each `+x` or `-x` (comma-separated lists allowed).
     pub target_features: Vec<String>,
-    /// `-C relocation-model`: `static`, `pic`, `pie`, `dynamic-no-pic`.
-    pub relocation_model: Option<String>,
-    /// `-C code-model`: `tiny`, `small`, `kernel`, `medium`, `large`.
-    pub code_model: Option<String>,
+    /// `-C relocation-model`.
+    pub relocation_model: Option<RelocationModel>,
+    /// `-C code-model`.
+    pub code_model: Option<CodeModel>,
     /// Each function and variable in its own section (`.text.NAME`,
     /// `.data.NAME`..., ELF only), as rustc does by default (its
     /// `-Z function-sections` covers both), so that the linker's
     /// `--gc-sections` can drop the unused ones. Off by default, as in clang.
     #[serde(default)]
     pub function_sections: bool,
-}
-
-impl Codegen {
-    /// The optimisation level as a number 0-3 (`s` and `z` count as 2).
-    pub fn opt_number(&self) -> crate::Result<u8> {
-        match self.opt_level.as_deref().unwrap_or("2") {
-            "0" => Ok(0),
-            "1" => Ok(1),
-            "2" | "s" | "z" => Ok(2),
-            "3" => Ok(3),
-            other => Err(Error::Usage(format!(
-                "invalid --opt-level `{other}` (expected 0, 1, 2, 3, s or z)"
-            ))),
-        }
-    }
 }
 
 /// Which passes run on the merged module before code generation.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use cinline_llvm::{CodeModel, Context, Module, OptLevel, RelocModel, Version};
 
+use super::options::{self, RelocationModel};
 use super::{Codegen, LinkOptions};
 use crate::bitcode::BitcodeFile;
 use crate::inline_attrs::{self, Mismatch, TargetCheck};
@@ -171,17 +172,15 @@ pub(crate) struct Resolved {
 /// and features of its functions, and its `PIC Level` and `Code Model`
 /// flags. Without a module, the target's defaults.
 pub(crate) fn resolve(codegen: &Codegen, krate: Option<&Module<'_>>) -> crate::Result<Resolved> {
-    let opt = match codegen.opt_number()? {
+    // Unset: `-O2`, as the kernel's `clang -O2` on the merged module.
+    let level = codegen.opt_level.unwrap_or(options::OptLevel::O2);
+    let opt = match level.number() {
         0 => OptLevel::None,
         1 => OptLevel::Less,
         2 => OptLevel::Default,
         _ => OptLevel::Aggressive,
     };
-    let size = codegen
-        .opt_level
-        .as_deref()
-        .and_then(|o| o.chars().next())
-        .filter(|c| matches!(c, 's' | 'z'));
+    let size = level.size();
     target_names::check(codegen, &krate.map(Module::triple).unwrap_or_default())?;
     let first_defined = krate.and_then(|m| m.functions().into_iter().find(|f| !f.is_declaration()));
     let attr = |key: &str| first_defined.as_ref().and_then(|f| f.string_attribute(key));
@@ -206,29 +205,23 @@ pub(crate) fn resolve(codegen: &Codegen, krate: Option<&Module<'_>>) -> crate::R
     .filter(|s| !s.is_empty())
     .collect::<Vec<_>>()
     .join(",");
-    let reloc = match codegen.relocation_model.as_deref() {
-        Some("static") => RelocModel::Static,
-        Some("pic" | "pie") => RelocModel::Pic,
-        Some("dynamic-no-pic") => RelocModel::DynamicNoPic,
-        Some("default") => RelocModel::Default,
-        Some(other) => {
-            return Err(Error::Usage(format!(
-                "invalid --relocation-model `{other}`"
-            )))
-        }
+    let reloc = match codegen.relocation_model {
+        Some(RelocationModel::Static) => RelocModel::Static,
+        Some(RelocationModel::Pic | RelocationModel::Pie) => RelocModel::Pic,
+        Some(RelocationModel::DynamicNoPic) => RelocModel::DynamicNoPic,
+        Some(RelocationModel::Default) => RelocModel::Default,
         None => match krate {
             Some(m) if m.flag("PIC Level").is_some() => RelocModel::Pic,
             Some(_) => RelocModel::Static,
             None => RelocModel::Default,
         },
     };
-    let code_model = match codegen.code_model.as_deref() {
-        Some("tiny") => CodeModel::Tiny,
-        Some("small") => CodeModel::Small,
-        Some("kernel") => CodeModel::Kernel,
-        Some("medium") => CodeModel::Medium,
-        Some("large") => CodeModel::Large,
-        Some(other) => return Err(Error::Usage(format!("invalid --code-model `{other}`"))),
+    let code_model = match codegen.code_model {
+        Some(options::CodeModel::Tiny) => CodeModel::Tiny,
+        Some(options::CodeModel::Small) => CodeModel::Small,
+        Some(options::CodeModel::Kernel) => CodeModel::Kernel,
+        Some(options::CodeModel::Medium) => CodeModel::Medium,
+        Some(options::CodeModel::Large) => CodeModel::Large,
         // LLVM's `CodeModel::Model` numbering in the module flag.
         None => match krate.and_then(|m| m.flag("Code Model")) {
             Some(0) => CodeModel::Tiny,

@@ -25,7 +25,7 @@ fn a_cargo_release_library_build_is_handled() {
     assert_eq!(inv.crate_name, "mini");
     assert_eq!(inv.stem(), "mini-0123");
     assert_eq!(inv.crate_types, ["lib"]);
-    assert_eq!(inv.opt_level, "3");
+    assert_eq!(inv.opt_level, OptLevel::O3);
     assert_eq!(inv.target_cpu.as_deref(), Some("native"));
     assert_eq!(
         inv.search_dirs,
@@ -104,7 +104,13 @@ fn the_option_tables_are_sorted_and_have_no_duplicates() {
 #[test]
 fn every_option_read_is_read() {
     for (key, usage) in CODEGEN_OPTIONS {
-        let read = read_codegen_option(&mut Invocation::default(), key, "1").is_ok();
+        // A value each option read accepts.
+        let value = match *key {
+            "code-model" => "small",
+            "relocation-model" => "pic",
+            _ => "1",
+        };
+        let read = read_codegen_option(&mut Invocation::default(), key, value).is_ok();
         assert_eq!(read, *usage == CodegenUse::Read, "-C {key}");
     }
 }
@@ -199,6 +205,14 @@ fn decisions_over_real_and_unknown_command_lines() {
             "--crate-name a src/lib.rs --emit=link -C codegen-units=many --out-dir d",
             "-C codegen-units=many is not a number",
         ),
+        (
+            "--crate-name a src/lib.rs --emit=link -C opt-level=fast --out-dir d",
+            "invalid opt-level `fast` (expected 0, 1, 2, 3, s, z)",
+        ),
+        (
+            "--crate-name a src/lib.rs --emit=link -C code-model=huge --out-dir d",
+            "invalid code-model `huge` (expected tiny, small, kernel, medium, large)",
+        ),
     ];
     for (line, expected) in cases {
         let got = match decide(&shell_words(line)) {
@@ -209,10 +223,10 @@ fn decisions_over_real_and_unknown_command_lines() {
         assert_eq!(&got, expected, "{line}");
     }
     let release_bin = handled_words(cases[2].0);
-    assert_eq!(release_bin.opt_level, "3");
+    assert_eq!(release_bin.opt_level, OptLevel::O3);
     assert_eq!(release_bin.externs, ["a"]);
     let spelled = handled_words(cases[5].0);
-    assert_eq!(spelled.opt_level, "2");
+    assert_eq!(spelled.opt_level, OptLevel::O2);
     assert_eq!(spelled.target_cpu.as_deref(), Some("native"));
     assert_eq!(handled_words(cases[4].0).codegen_units, Some(16));
 }
