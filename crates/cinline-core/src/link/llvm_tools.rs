@@ -116,18 +116,26 @@ pub(super) fn link(
     };
     let resolved = resolve(&opts.codegen, prepared.as_ref().map(|p| &p.krate))?;
     if let Some(prepared) = prepared {
-        if prepared.modified {
-            // Hand the tools the checked modules instead of the inputs.
-            let modules =
-                std::iter::once(&prepared.krate).chain(prepared.helpers.iter().map(|(_, m)| m));
-            inputs = modules
-                .enumerate()
-                .map(|(i, module)| {
-                    let path = scratch.path().join(format!("input{i}.bc"));
-                    write_atomic(&path, &module.to_bitcode()).map(|()| path)
-                })
-                .collect::<crate::Result<_>>()?;
-        }
+        // Hand the tools the helpers as imports, always rewritten; the
+        // crate's own file unless the attribute checks changed its module.
+        let write = |i: usize, module: &cinline_llvm::Module<'_>| {
+            let path = scratch.path().join(format!("input{i}.bc"));
+            write_atomic(&path, &module.to_bitcode()).map(|()| path)
+        };
+        let krate = if prepared.modified {
+            write(0, &prepared.krate)?
+        } else {
+            opts.krate.clone()
+        };
+        inputs = std::iter::once(Ok(krate))
+            .chain(
+                prepared
+                    .helpers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, module))| write(i + 1, module)),
+            )
+            .collect::<crate::Result<_>>()?;
         outcome_symbols = prepared.helper_symbols;
         helper_calls = prepared.helper_calls;
         mismatches = prepared.mismatches;

@@ -61,7 +61,6 @@ pub(crate) fn apply_all(prepared: &mut Prepared<'_>) -> Vec<OutOfLine> {
         .filter(|o| declared.contains(&o.helper))
         .collect();
     out_of_line.sort_by(|a, b| a.helper.cmp(&b.helper));
-    prepared.modified |= !prepared.helpers.is_empty();
     out_of_line
 }
 

@@ -24,7 +24,8 @@ pub struct Prepared<'ctx> {
     pub helper_symbols: Vec<String>,
     /// Attribute mismatches, reconciled or not.
     pub mismatches: Vec<Mismatch>,
-    /// Whether the checks changed a module (the files on disk are stale).
+    /// Whether the attribute checks changed a module (the files on disk
+    /// are stale). The one-definition rule always changes the helpers.
     pub modified: bool,
     /// The crate's functions that call a helper: where inlining will
     /// happen, and so the only code worth optimizing again.
