@@ -62,6 +62,10 @@ pub struct References {
     /// out of loops) or for a function pointer; the code alone does not
     /// tell which.
     pub got_loads: usize,
+    /// Of the relocations above, those in debug information and unwind
+    /// tables (`.debug*`, `.eh_frame*`): a kept copy of a helper has them,
+    /// and they are no calls.
+    pub debug_uses: usize,
     /// The object defines the helper (a local copy).
     pub defined_here: bool,
 }
@@ -174,6 +178,8 @@ pub fn scan_references(
         // Only code holds call instructions; a relocation in data is an
         // address stored there.
         let code = section.kind() == object::SectionKind::Text;
+        let section_name = section.name().unwrap_or_default();
+        let debug = section_name.starts_with(".debug") || section_name.starts_with(".eh_frame");
         let bytes = section.data().unwrap_or_default();
         for (offset, relocation) in section.relocations() {
             let RelocationTarget::Symbol(index) = relocation.target() else {
@@ -191,6 +197,7 @@ pub fn scan_references(
             });
             if let Some(name) = name {
                 let entry = found.entry(name).or_default();
+                entry.debug_uses += usize::from(debug);
                 let used = if code {
                     classify(file.architecture(), &relocation, offset, bytes)
                 } else {

@@ -10,7 +10,7 @@ use super::helpers::HelperSet;
 use super::record::{LeftCall, Unit};
 use crate::inline_attrs::Mismatch;
 use crate::link::{link, Codegen, LinkOptions, LinkOutcome};
-use crate::report::scan_object;
+use crate::report::{scan_object, scan_references};
 use crate::toolchain::Rustc;
 use crate::Error;
 
@@ -20,25 +20,42 @@ pub struct Inlined {
     /// The new object.
     pub object: Vec<u8>,
     /// Helper references in rustc's object.
-    pub calls_before: usize,
-    /// Helper references still in it.
-    pub left: usize,
+    calls_found: usize,
     /// Attribute mismatches met (reconciled or not).
-    pub mismatches: Vec<Mismatch>,
+    mismatches: Vec<Mismatch>,
     /// The helpers left, with why.
-    pub left_calls: Vec<LeftCall>,
+    left_calls: Vec<LeftCall>,
 }
 
 impl Inlined {
     /// What the record of the build says of this unit, named `name`.
     pub fn unit(&self, name: String) -> Unit {
-        Unit {
+        unit_record(
             name,
-            calls_before: self.calls_before,
-            left: self.left,
-            mismatches: self.mismatches.iter().map(ToString::to_string).collect(),
-            left_calls: self.left_calls.clone(),
-        }
+            self.calls_found,
+            self.left_calls.clone(),
+            &self.mismatches,
+        )
+    }
+}
+
+/// The record of a unit in which `calls_found` helper calls were found and
+/// `left_calls` are left after a link that met `mismatches`.
+pub fn unit_record(
+    name: String,
+    calls_found: usize,
+    left_calls: Vec<LeftCall>,
+    mismatches: &[Mismatch],
+) -> Unit {
+    let left = left_calls.iter().map(|c| c.calls).sum();
+    Unit {
+        name,
+        // Inlining may copy a call (a Rust function inlined in two places
+        // keeps a helper call in each): found is never less than left.
+        calls_before: calls_found.max(left),
+        left,
+        mismatches: mismatches.iter().map(ToString::to_string).collect(),
+        left_calls,
     }
 }
 
@@ -74,7 +91,7 @@ pub fn inline_cgu(
     if calls.is_empty() {
         return Ok(None);
     }
-    let calls_before: usize = calls.values().map(|(refs, _)| refs).sum();
+    let calls_found: usize = calls.values().map(|(refs, _)| refs).sum();
     let scratch = tempfile::tempdir().map_err(Error::write(std::env::temp_dir()))?;
     let output = scratch.path().join("cgu.o");
     let outcome = link(
@@ -99,13 +116,9 @@ pub fn inline_cgu(
         )));
     }
     let left_calls = left_calls(bitcode, &new, helpers, &outcome)?;
-    let left = left_calls.iter().map(|c| c.calls).sum();
     Ok(Some(Inlined {
         object: new,
-        // Inlining may copy a call (a Rust function inlined in two places
-        // keeps a helper call in each): found is never less than left.
-        calls_before: calls_before.max(left),
-        left,
+        calls_found,
         mismatches: outcome.mismatches,
         left_calls,
     }))
@@ -157,50 +170,10 @@ pub fn code_references(
     data: &[u8],
     helpers: &BTreeSet<String>,
 ) -> crate::Result<BTreeMap<String, (usize, bool)>> {
-    use object::{ObjectSection, RelocationTarget};
-    let file = object::File::parse(data)
-        .map_err(|e| Error::Usage(format!("{}: not an object file: {e}", path.display())))?;
-    let mut by_symbol = BTreeMap::new();
-    let mut by_section = BTreeMap::new();
-    let mut found: BTreeMap<String, (usize, bool)> = BTreeMap::new();
-    for symbol in file.symbols() {
-        let Ok(name) = symbol.name() else { continue };
-        if !helpers.contains(name) {
-            continue;
-        }
-        by_symbol.insert(symbol.index().0, name.to_string());
-        let defined = !symbol.is_undefined();
-        if defined {
-            if let Some(section) = symbol.section_index() {
-                by_section.insert(section.0, name.to_string());
-            }
-        }
-        found.entry(name.to_string()).or_default().1 |= defined;
-    }
-    for section in file.sections() {
-        let name = section.name().unwrap_or_default();
-        if name.starts_with(".debug") || name.starts_with(".eh_frame") {
-            continue;
-        }
-        for (_, relocation) in section.relocations() {
-            let RelocationTarget::Symbol(index) = relocation.target() else {
-                continue;
-            };
-            let helper = by_symbol.get(&index.0).cloned().or_else(|| {
-                let symbol = file.symbol_by_index(index).ok()?;
-                let target = symbol.section_index()?;
-                // A section symbol standing for a local helper's section,
-                // not the helper's own section referring to itself.
-                (symbol.kind() == object::SymbolKind::Section && target != section.index())
-                    .then(|| by_section.get(&target.0).cloned())
-                    .flatten()
-            });
-            if let Some(helper) = helper {
-                found.entry(helper).or_default().0 += 1;
-            }
-        }
-    }
-    Ok(found)
+    Ok(scan_references(path, data, helpers)?
+        .into_iter()
+        .map(|(name, refs)| (name, (refs.total() - refs.debug_uses, refs.defined_here)))
+        .collect())
 }
 
 /// Each helper `object` (rustc's, made without cinline) references, with
@@ -222,12 +195,5 @@ pub fn unit_left_out(
             reason: reason.to_string(),
         })
         .collect();
-    let left: usize = left_calls.iter().map(|c| c.calls).sum();
-    (left > 0).then(|| Unit {
-        name: name.to_string(),
-        calls_before: left,
-        left,
-        mismatches: Vec::new(),
-        left_calls,
-    })
+    (!left_calls.is_empty()).then(|| unit_record(name.to_string(), 0, left_calls, &[]))
 }

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::Path;
 
-use super::cgu::left_calls;
+use super::cgu::{left_calls, unit_record};
 use super::record::{Record, Unit};
 use super::rustc_args::{with_codegen_options, without_codegen_option, Invocation};
 use super::{archive, is_unit, log, HelperSet};
@@ -188,16 +188,12 @@ fn compile_unit(
     let object = std::fs::read(&output).map_err(Error::read(&output))?;
     let unit = (outcome.helper_calls > 0)
         .then(|| -> crate::Result<Unit> {
-            let left_calls = left_calls(&bitcode, &object, helpers, &outcome)?;
-            let left = left_calls.iter().map(|c| c.calls).sum();
-            Ok(Unit {
-                name: name.to_string(),
-                // Never fewer found than left (see `inline_cgu`).
-                calls_before: outcome.helper_calls.max(left),
-                left,
-                mismatches: outcome.mismatches.iter().map(ToString::to_string).collect(),
-                left_calls,
-            })
+            Ok(unit_record(
+                name.to_string(),
+                outcome.helper_calls,
+                left_calls(&bitcode, &object, helpers, &outcome)?,
+                &outcome.mismatches,
+            ))
         })
         .transpose()?;
     Ok(Compiled {
