@@ -501,13 +501,9 @@ fn calls_left_warn_once_and_fail_strict_builds() {
     }
     ws.touch_mini();
     let stderr = ws.build_ok(&[]);
-    let mini: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("warning: cinline: crate `mini`"))
-        .collect();
-    assert_eq!(mini.len(), 1, "{stderr}");
+    let mini = the_one_warning_for_mini(&stderr);
     assert!(
-        mini[0].contains("left out of line") && mini[0].contains("avx2"),
+        mini.contains("left out of line") && mini.contains("avx2"),
         "{stderr}"
     );
     let report = ws.report();
@@ -539,6 +535,16 @@ fn calls_left_warn_once_and_fail_strict_builds() {
     ws.build_ok(&[]);
 }
 
+/// The build's one warning line about crate `mini` (one per crate).
+fn the_one_warning_for_mini(stderr: &str) -> &str {
+    let mini: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: cinline: crate `mini`"))
+        .collect();
+    assert_eq!(mini.len(), 1, "{stderr}");
+    mini[0]
+}
+
 /// A corrupt helper file: the crate is built without cinline (one warning,
 /// a record saying so, its calls counted as left), built again by the next
 /// build once the file is good, and not rebuilt after that.
@@ -550,12 +556,8 @@ fn a_fallback_is_recorded_and_retried() {
     std::fs::write(&bitcode, b"BC\xC0\xDEgarbage").unwrap();
     ws.touch_mini();
     let stderr = ws.build_ok(&[]);
-    let mini: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("warning: cinline: crate `mini`"))
-        .collect();
-    assert_eq!(mini.len(), 1, "{stderr}");
-    assert!(mini[0].contains("built without cinline"), "{stderr}");
+    let mini = the_one_warning_for_mini(&stderr);
+    assert!(mini.contains("built without cinline"), "{stderr}");
     let report = ws.report();
     eprintln!("{stderr}\n{report}");
     assert!(report.contains("built without cinline"), "{report}");
