@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use bindgen::callbacks::{DiscoveredItem, DiscoveredItemId, ItemInfo, ItemKind, ParseCallbacks};
 
-use crate::Error;
+use crate::error::{Error, Kind};
 
 /// The prefix of kernel-style helper functions.
 pub(crate) const HELPER_PREFIX: &str = "rust_helper_";
@@ -68,7 +68,7 @@ pub(crate) fn bind_headers(
     // wrapper file from an earlier run must not be taken for this run's.
     match std::fs::remove_file(&wrappers) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(Error::io(&wrappers)(e));
+            return Err(Kind::io(&wrappers)(e));
         }
         _ => {}
     }
@@ -88,7 +88,7 @@ pub(crate) fn bind_headers(
     for pattern in &allow.vars {
         builder = builder.allowlist_var(pattern);
     }
-    let code = run_bindgen(builder).map_err(|message| Error::Bindgen {
+    let code = run_bindgen(builder).map_err(|message| Kind::Bindgen {
         inputs: headers.to_vec(),
         message,
     })?;
@@ -100,16 +100,17 @@ pub(crate) fn bind_headers(
     ] {
         for pattern in patterns {
             // bindgen anchors each pattern the same way.
-            let re = regex::Regex::new(&format!("^({pattern})$")).map_err(|e| Error::Bindgen {
+            let re = regex::Regex::new(&format!("^({pattern})$")).map_err(|e| Kind::Bindgen {
                 inputs: headers.to_vec(),
                 message: format!("{option}(\"{pattern}\") is not a regular expression: {e}"),
             })?;
             if !names.iter().any(|n| re.is_match(n)) {
-                return Err(Error::AllowlistUnmatched {
+                return Err(Kind::AllowlistUnmatched {
                     option,
                     pattern: pattern.clone(),
                     inputs: headers.to_vec(),
-                });
+                }
+                .into());
             }
         }
     }
@@ -137,9 +138,12 @@ pub(crate) struct HelperBindings {
 /// bindgen matches allowlists against the *renamed* names, so a first run
 /// lists the helpers under their C names and a second binds exactly those.
 pub(crate) fn bind_helpers(path: &Path, clang: &ClangSetup) -> Result<HelperBindings, Error> {
-    let helper_error = |message: String| Error::Helper {
-        path: path.to_path_buf(),
-        message,
+    let helper_error = |message: String| -> Error {
+        Kind::Helper {
+            path: path.to_path_buf(),
+            message,
+        }
+        .into()
     };
     let base = || {
         clang

@@ -4,14 +4,13 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use object::read::archive::ArchiveFile;
 use object::{Object, ObjectSymbol, SymbolKind};
 
 use crate::env::BuildEnv;
+use crate::error::{Error, Kind};
 use crate::toolchain::Toolchain;
-use crate::Error;
 
 /// Where the bitcode goes, under `OUT_DIR`.
 pub(crate) const BITCODE_DIR: &str = "cinline";
@@ -38,10 +37,10 @@ pub(crate) fn bitcode_names(sources: &[PathBuf]) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Compiles `source` to bitcode at `output` as `cinline cc` does:
-/// `--target=<rustc's triple> -c -emit-llvm -g0`, `-O2` unless the clang
-/// arguments choose an `-O` level, then the clang arguments. The file
-/// appears complete or not at all.
+/// Compiles `source` to bitcode at `output` as `cinline cc` does (the one
+/// [`cinline_cc::cc::bitcode`]): `--target=<rustc's triple> -c -emit-llvm
+/// -g0`, `-O2` unless the clang arguments choose an `-O` level, then the
+/// clang arguments. The file appears complete or not at all.
 pub(crate) fn bitcode(
     tools: &Toolchain,
     clang_args: &[String],
@@ -49,37 +48,17 @@ pub(crate) fn bitcode(
     output: &Path,
 ) -> Result<(), Error> {
     if let Some(dir) = output.parent() {
-        std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+        std::fs::create_dir_all(dir).map_err(Kind::io(dir))?;
     }
-    let partial = output.with_extension("bc.partial");
-    let mut cmd = Command::new(&tools.clang.path);
-    cmd.arg(format!("--target={}", tools.llvm_triple))
-        .args(["-c", "-emit-llvm", "-g0"]);
-    if !clang_args.iter().any(|a| a.starts_with("-O")) {
-        cmd.arg("-O2");
-    }
-    cmd.args(clang_args).arg(source).arg("-o").arg(&partial);
-    let command = std::iter::once(cmd.get_program())
-        .chain(cmd.get_args())
-        .map(|a| a.to_string_lossy())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let out = cmd.output().map_err(|e| Error::Compile {
-        file: source.to_path_buf(),
-        command: command.clone(),
-        status: e.to_string(),
-        stderr: String::new(),
-    })?;
-    if !out.status.success() {
-        let _ = std::fs::remove_file(&partial);
-        return Err(Error::Compile {
-            file: source.to_path_buf(),
-            command,
-            status: out.status.to_string(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        });
-    }
-    std::fs::rename(&partial, output).map_err(Error::io(output))
+    cinline_cc::cc::bitcode(
+        &tools.clang.path,
+        &tools.llvm_triple,
+        false,
+        clang_args,
+        source,
+        output,
+    )?;
+    Ok(())
 }
 
 /// Builds `lib<lib>.a` in `OUT_DIR` from `sources` with the `cc` crate
@@ -101,9 +80,11 @@ pub(crate) fn native_library(
     for arg in clang_args {
         build.flag(arg);
     }
-    build.try_compile(lib).map_err(|e| Error::Native {
-        lib: lib.to_string(),
-        message: e.to_string(),
+    build.try_compile(lib).map_err(|e| {
+        Error::from(Kind::Native {
+            lib: lib.to_string(),
+            message: e.to_string(),
+        })
     })?;
     let archive = env.out_dir.join(format!("lib{lib}.a"));
     if archive.is_file() {
@@ -117,10 +98,9 @@ pub(crate) fn native_library(
 /// The global functions the members of the static library `archive`
 /// define, sorted.
 pub(crate) fn defined_functions(archive: &Path) -> Result<Vec<String>, Error> {
-    let data = std::fs::read(archive).map_err(Error::io(archive))?;
-    let bad = |what: String| Error::Io {
-        path: archive.to_path_buf(),
-        cause: std::io::Error::new(std::io::ErrorKind::InvalidData, what),
+    let data = std::fs::read(archive).map_err(Kind::io(archive))?;
+    let bad = |what: String| {
+        Kind::io(archive)(std::io::Error::new(std::io::ErrorKind::InvalidData, what))
     };
     let ar = ArchiveFile::parse(&*data).map_err(|e| bad(e.to_string()))?;
     let mut symbols = BTreeSet::new();

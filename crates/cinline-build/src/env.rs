@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use crate::Error;
+use crate::error::{Error, Kind};
 
 /// Variables cargo sets for every build script run: cargo already reruns
 /// the script when they change, so no `rerun-if-env-changed` line is
@@ -69,10 +69,10 @@ impl BuildEnv {
         let text = |name| getenv(name).map(|v| v.to_string_lossy().into_owned());
         let out_dir = out_dir
             .or_else(|| getenv("OUT_DIR").map(PathBuf::from))
-            .ok_or(Error::NotInBuildScript { var: "OUT_DIR" })?;
+            .ok_or(Kind::NotInBuildScript { var: "OUT_DIR" })?;
         Ok(BuildEnv {
             out_dir: std::path::absolute(&out_dir).unwrap_or(out_dir),
-            package: text("CARGO_PKG_NAME").ok_or(Error::NotInBuildScript {
+            package: text("CARGO_PKG_NAME").ok_or(Kind::NotInBuildScript {
                 var: "CARGO_PKG_NAME",
             })?,
             target: text("TARGET"),

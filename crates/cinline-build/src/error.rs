@@ -1,13 +1,102 @@
-//! The error of [`Builder::try_generate`](crate::Builder::try_generate).
+//! The error of [`Builder::try_generate`](crate::Builder::try_generate):
+//! an opaque [`Error`] whose [`ErrorKind`] callers may match on, so that
+//! new failures and new details never break a build script.
 
+use std::fmt;
 use std::path::PathBuf;
 
-/// Why generating bindings or compiling the helpers failed. Each message
+/// Why generating bindings or compiling the helpers failed. Its message
 /// names the file or command concerned and carries clang's diagnostic
-/// where there is one.
-#[derive(Debug, thiserror::Error)]
+/// where there is one; [`Error::kind`] says which kind of failure it is.
+/// Its fields are private, so that new kinds and details never break a
+/// build script.
+#[derive(Debug)]
+pub struct Error {
+    kind: Kind,
+}
+
+/// The kind of an [`Error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ErrorKind {
+    /// Not running inside a build script (`OUT_DIR`, `CARGO_PKG_NAME` unset).
+    NotInBuildScript,
+    /// Neither a header nor a helpers file was given.
+    NoInput,
+    /// A header or helpers file does not exist.
+    MissingInput,
+    /// rustc or clang is missing, or a tool named explicitly does not run.
+    ToolNotFound,
+    /// rustc or clang ran and failed, or said something unexpected.
+    ToolFailed,
+    /// clang failed to compile a C file to bitcode.
+    Compile,
+    /// bindgen refused the headers.
+    Bindgen,
+    /// An allowlist pattern matched nothing.
+    AllowlistUnmatched,
+    /// A helpers file is unusable.
+    Helper,
+    /// A helper would have the same Rust name as a header function.
+    NameClash,
+    /// The native static library could not be built.
+    Native,
+    /// A file cannot be read or written.
+    Io,
+}
+
+impl Error {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match &self.kind {
+            Kind::NotInBuildScript { .. } => ErrorKind::NotInBuildScript,
+            Kind::NoInput => ErrorKind::NoInput,
+            Kind::MissingInput { .. } => ErrorKind::MissingInput,
+            Kind::Cinline(e) => match e {
+                cinline_cc::Error::ToolNotFound { .. }
+                | cinline_cc::Error::ExplicitToolBroken { .. } => ErrorKind::ToolNotFound,
+                cinline_cc::Error::ToolFailed { .. } | cinline_cc::Error::ToolOutput { .. } => {
+                    ErrorKind::ToolFailed
+                }
+                cinline_cc::Error::Compile { .. } => ErrorKind::Compile,
+                _ => ErrorKind::Io,
+            },
+            Kind::Bindgen { .. } => ErrorKind::Bindgen,
+            Kind::AllowlistUnmatched { .. } => ErrorKind::AllowlistUnmatched,
+            Kind::Helper { .. } => ErrorKind::Helper,
+            Kind::NameClash { .. } => ErrorKind::NameClash,
+            Kind::Native { .. } => ErrorKind::Native,
+            Kind::Io { .. } => ErrorKind::Io,
+        }
+    }
+}
+
+/// The whole message, causes included (`file: cannot read: No such file
+/// or directory`): a build script prints it as it is.
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&cinline_cc::full_message(&self.kind))
+    }
+}
+
+/// No [`source`](std::error::Error::source): the message is complete.
+impl std::error::Error for Error {}
+
+impl From<Kind> for Error {
+    fn from(kind: Kind) -> Error {
+        Error { kind }
+    }
+}
+
+impl From<cinline_cc::Error> for Error {
+    fn from(e: cinline_cc::Error) -> Error {
+        Kind::Cinline(e).into()
+    }
+}
+
+/// The failures, with their messages.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Kind {
     /// A variable cargo sets for build scripts is missing: not running
     /// inside a build script.
     #[error(
@@ -27,10 +116,11 @@ pub enum Error {
         /// The file, as given.
         path: PathBuf,
     },
-    /// From cinline-core: rustc or clang is missing or failed (with the
-    /// command line and what it printed), or an output cannot be written.
+    /// rustc or clang is missing or failed (with the command line and what
+    /// it printed), a C file does not compile to bitcode (clang's
+    /// diagnostic), or an output cannot be written.
     #[error(transparent)]
-    Cinline(#[from] cinline_core::Error),
+    Cinline(cinline_cc::Error),
     /// bindgen refused the headers: they do not parse (clang's diagnostic)
     /// or libclang cannot be loaded.
     #[error("bindgen failed on {}: {message}", join(inputs))]
@@ -76,18 +166,6 @@ pub enum Error {
         /// The Rust name both would have.
         name: String,
     },
-    /// clang failed to compile a C file to bitcode.
-    #[error("{}: cannot compile to LLVM bitcode: `{command}` failed ({status}):\n{}", file.display(), stderr.trim_end())]
-    Compile {
-        /// The C file.
-        file: PathBuf,
-        /// The clang command line.
-        command: String,
-        /// Its exit status.
-        status: String,
-        /// What clang printed (the diagnostic).
-        stderr: String,
-    },
     /// The `cc` crate failed to build the native static library.
     #[error("cannot build the native static library `{lib}`: {message}")]
     Native {
@@ -97,20 +175,21 @@ pub enum Error {
         message: String,
     },
     /// A file cannot be read or written.
-    #[error("{}: {cause}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// Why.
-        cause: std::io::Error,
+        #[source]
+        source: std::io::Error,
     },
 }
 
-impl Error {
+impl Kind {
     /// For `map_err`: an I/O operation on `path` failed.
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
-        move |cause| Error::Io { path, cause }
+        move |source| Kind::Io { path, source }.into()
     }
 }
 

@@ -46,7 +46,7 @@
 //!    (no `-O2` if the clang arguments choose an `-O` level) and the clang
 //!    arguments.
 //! 5. **A manifest**, `$OUT_DIR/<package>.cinline.json`
-//!    ([`cinline_core::manifest::Manifest`]): the target, the LLVM triple and
+//!    ([`cinline_cc::manifest::Manifest`]): the target, the LLVM triple and
 //!    release of the bitcode, the bitcode files and every function symbol
 //!    they define (the `foo__extern` wrappers and the `rust_helper_*`
 //!    helpers, read from the native library). With
@@ -126,12 +126,13 @@ mod toolchain;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use cinline_core::manifest::{Manifest, FORMAT, SUFFIX};
+use cinline_cc::manifest::{Manifest, FORMAT, SUFFIX};
 
-pub use error::Error;
+pub use error::{Error, ErrorKind};
 
 use crate::bindings::{Allowlists, ClangSetup, HELPER_PREFIX};
 use crate::env::BuildEnv;
+use crate::error::Kind;
 use crate::toolchain::{isystem_args, Toolchain};
 
 /// The bindings file, in `OUT_DIR`.
@@ -248,18 +249,18 @@ impl Builder {
     /// Generates everything (see the [crate documentation](crate)).
     pub fn try_generate(&self) -> Result<Generated, Error> {
         if self.headers.is_empty() && self.helpers.is_empty() {
-            return Err(Error::NoInput);
+            return Err(Kind::NoInput.into());
         }
         let headers = inputs(&self.headers)?;
         let helpers = inputs(&self.helpers)?;
         let env = BuildEnv::read(self.out_dir.clone())?;
-        std::fs::create_dir_all(&env.out_dir).map_err(Error::io(&env.out_dir))?;
+        std::fs::create_dir_all(&env.out_dir).map_err(Kind::io(&env.out_dir))?;
         // A manifest is only ever left by a run that succeeded: one from an
         // earlier run would name stale bitcode if this one fails.
         let manifest_path = env.out_dir.join(format!("{}{SUFFIX}", env.package));
         match std::fs::remove_file(&manifest_path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(Error::io(&manifest_path)(e));
+                return Err(Kind::io(&manifest_path)(e));
             }
             _ => {}
         }
@@ -290,17 +291,18 @@ impl Builder {
             for symbol in &helper_bindings.helpers {
                 let name = &symbol[HELPER_PREFIX.len()..];
                 if !bound.insert(name.to_string()) {
-                    return Err(Error::NameClash {
+                    return Err(Kind::NameClash {
                         path: helper.clone(),
                         name: name.to_string(),
-                    });
+                    }
+                    .into());
                 }
             }
             code.push_str(&format!("\n// Helpers of {}\n", helper.display()));
             code.push_str(&helper_bindings.code);
         }
         let bindings_path = env.out_dir.join(BINDINGS_FILE);
-        cinline_core::write_atomic(&bindings_path, code.as_bytes())?;
+        cinline_cc::write_atomic(&bindings_path, code.as_bytes())?;
 
         let sources: Vec<PathBuf> = wrappers.iter().cloned().chain(helpers).collect();
         println!("cargo:rustc-link-search=native={}", env.out_dir.display());
@@ -350,10 +352,10 @@ fn inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
         .iter()
         .map(|path| {
             if !path.is_file() {
-                return Err(Error::MissingInput { path: path.clone() });
+                return Err(Kind::MissingInput { path: path.clone() }.into());
             }
             println!("cargo:rerun-if-changed={}", path.display());
-            std::path::absolute(path).map_err(Error::io(path))
+            std::path::absolute(path).map_err(Kind::io(path))
         })
         .collect()
 }

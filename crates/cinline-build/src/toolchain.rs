@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use cinline_core::toolchain::{find_clang, Rustc, Tool};
+use cinline_cc::toolchain::{find_clang, which, Rustc, Tool};
 
 use crate::env::{getenv, getenv_for_target, BuildEnv};
 use crate::Error;
@@ -29,12 +29,10 @@ impl Toolchain {
     /// for its include directories, and points libclang (for bindgen) at
     /// the one beside clang unless `LIBCLANG_PATH` says otherwise.
     pub fn find(env: &BuildEnv) -> Result<Toolchain, Error> {
-        let rustc_path = cinline_core::toolchain::which(&env.rustc).ok_or_else(|| {
-            cinline_core::Error::ToolNotFound {
-                tool: "rustc".into(),
-                tried: vec![env.rustc.to_string_lossy().into_owned()],
-                hint: "install Rust with rustup, or set RUSTC".into(),
-            }
+        let rustc_path = which(&env.rustc).ok_or_else(|| cinline_cc::Error::ToolNotFound {
+            tool: "rustc".into(),
+            tried: vec![env.rustc.to_string_lossy().into_owned()],
+            hint: "install Rust with rustup, or set RUSTC".into(),
         })?;
         let rustc = Rustc::at(rustc_path)?;
         let target = env.target.clone().unwrap_or_else(|| rustc.host.clone());

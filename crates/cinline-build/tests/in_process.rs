@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use cinline_build::{Builder, Error, Generated};
+use cinline_build::{Builder, Error, ErrorKind, Generated};
 use cinline_core::bitcode::BitcodeFile;
 
 /// One generation at a time: the first points `LIBCLANG_PATH` at the
@@ -115,7 +115,7 @@ fn a_header_that_does_not_parse_is_refused_with_clangs_diagnostic() {
         "static inline int broken(void) { return no_such_thing; }\n",
     )]);
     let err = generate(&s.builder().header(s.path("bad.h"))).unwrap_err();
-    assert!(matches!(err, Error::Bindgen { .. }), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Bindgen, "{err:?}");
     let message = err.to_string();
     assert!(message.contains("bad.h"), "{message}");
     assert!(message.contains("no_such_thing"), "{message}");
@@ -132,27 +132,19 @@ fn an_allowlist_that_matches_nothing_is_refused() {
             .allowlist_function("io_uring_.*"),
     )
     .unwrap_err();
-    match &err {
-        Error::AllowlistUnmatched {
-            option, pattern, ..
-        } => {
-            assert_eq!(*option, "allowlist_function");
-            assert_eq!(pattern, "io_uring_.*");
-        }
-        other => panic!("{other:?}"),
-    }
-    assert!(err.to_string().contains("pair.h"), "{err}");
+    assert_eq!(err.kind(), ErrorKind::AllowlistUnmatched, "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("allowlist_function(\"io_uring_.*\") matches nothing"),
+        "{message}"
+    );
+    assert!(message.contains("pair.h"), "{message}");
 
     let err = generate(&s.builder().header(s.path("pair.h")).allowlist_type("nope")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AllowlistUnmatched, "{err:?}");
     assert!(
-        matches!(
-            &err,
-            Error::AllowlistUnmatched {
-                option: "allowlist_type",
-                ..
-            }
-        ),
-        "{err:?}"
+        err.to_string().starts_with("allowlist_type(\"nope\")"),
+        "{err}"
     );
 }
 
@@ -163,7 +155,7 @@ fn a_helpers_file_that_does_not_parse_is_refused_with_clangs_diagnostic() {
         "int rust_helper_oops(void) { return missing_macro(1); }\n",
     )]);
     let err = generate(&s.builder().helpers_file(s.path("helpers.c"))).unwrap_err();
-    assert!(matches!(err, Error::Helper { .. }), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Helper, "{err:?}");
     let message = err.to_string();
     assert!(message.contains("helpers.c"), "{message}");
     assert!(message.contains("missing_macro"), "{message}");
@@ -182,14 +174,18 @@ fn a_helpers_file_that_does_not_compile_is_refused_with_clangs_diagnostic() {
     let broken = "#ifndef __BINDGEN__\n#error helpers need a newer libmini\n#endif\n";
     std::fs::write(s.path("helpers.c"), format!("{broken}{helper}")).unwrap();
     let err = generate(&s.builder().helpers_file(s.path("helpers.c"))).unwrap_err();
-    match &err {
-        Error::Compile { file, stderr, .. } => {
-            assert_eq!(file, &s.path("helpers.c"));
-            assert!(stderr.contains("helpers need a newer libmini"), "{stderr}");
-        }
-        other => panic!("{other:?}"),
-    }
-    assert!(err.to_string().contains("-emit-llvm"), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Compile, "{err:?}");
+    let message = err.to_string();
+    let file = s.path("helpers.c").display().to_string();
+    assert!(
+        message.starts_with(&format!("{file}: cannot compile")),
+        "{message}"
+    );
+    assert!(
+        message.contains("helpers need a newer libmini"),
+        "{message}"
+    );
+    assert!(message.contains("-emit-llvm"), "{message}");
     assert!(!manifest.exists(), "the earlier run's manifest is gone");
 }
 
@@ -197,7 +193,7 @@ fn a_helpers_file_that_does_not_compile_is_refused_with_clangs_diagnostic() {
 fn a_helpers_file_without_helpers_is_refused() {
     let s = Scratch::new(&[("helpers.c", "static int not_a_helper(void) { return 1; }\n")]);
     let err = generate(&s.builder().helpers_file(s.path("helpers.c"))).unwrap_err();
-    assert!(matches!(err, Error::Helper { .. }), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Helper, "{err:?}");
     assert!(err.to_string().contains("rust_helper_"), "{err}");
 }
 
@@ -216,22 +212,18 @@ fn a_helper_named_like_a_bound_function_is_refused() {
             .helpers_file(s.path("helpers.c")),
     )
     .unwrap_err();
-    assert!(
-        matches!(&err, Error::NameClash { name, .. } if name == "twice"),
-        "{err:?}"
-    );
+    assert_eq!(err.kind(), ErrorKind::NameClash, "{err:?}");
+    assert!(err.to_string().contains("bound as `twice`"), "{err}");
 }
 
 #[test]
 fn missing_inputs_are_named() {
     let s = Scratch::new(&[]);
     let err = generate(&s.builder().header(s.path("nope.h"))).unwrap_err();
-    assert!(
-        matches!(&err, Error::MissingInput { path } if path.ends_with("nope.h")),
-        "{err:?}"
-    );
+    assert_eq!(err.kind(), ErrorKind::MissingInput, "{err:?}");
+    assert!(err.to_string().contains("nope.h: no such file"), "{err}");
     let err = generate(&s.builder()).unwrap_err();
-    assert!(matches!(err, Error::NoInput), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::NoInput, "{err:?}");
 }
 
 #[test]
@@ -253,15 +245,12 @@ fn a_missing_clang_is_named_with_what_was_tried() {
     let result = builder.try_generate();
     std::env::remove_var("CLANG_PATH");
     let err = result.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ToolNotFound, "{err:?}");
     assert!(
-        matches!(
-            &err,
-            Error::Cinline(cinline_core::Error::ExplicitToolBroken { tool, source_name, .. })
-                if tool == "clang" && source_name == "CLANG_PATH"
-        ),
-        "{err:?}"
+        err.to_string()
+            .starts_with("clang /nonexistent/clang-99 (from CLANG_PATH)"),
+        "{err}"
     );
-    assert!(err.to_string().contains("/nonexistent/clang-99"), "{err}");
 }
 
 /// With clang-16 and clang-22 installed, bindgen's own search for clang's

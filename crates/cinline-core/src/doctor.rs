@@ -5,6 +5,7 @@
 //! with each usable engine and checks in the object that the helper call is
 //! gone.
 
+use crate::full_message;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
@@ -45,7 +46,7 @@ pub fn diagnose() -> Diagnosis {
     let rustc = match Rustc::find() {
         Ok(rustc) => rustc,
         Err(e) => {
-            d.problems.push(format!("{e}"));
+            d.problems.push(full_message(&e));
             return d;
         }
     };
@@ -64,7 +65,7 @@ pub fn diagnose() -> Diagnosis {
             path.display(),
             llvm.version()
         )),
-        Err(e) => d.problems.push(format!("{e}")),
+        Err(e) => d.problems.push(full_message(e)),
     }
     let clangs = list_tools("clang", major);
     let links = list_tools("llvm-link", major);
@@ -112,7 +113,8 @@ pub fn diagnose() -> Diagnosis {
     };
     let dir = scratch.path();
     if let Err(e) = build_sample(&rustc, &clang.path, dir) {
-        d.problems.push(format!("building the sample failed: {e}"));
+        d.problems
+            .push(format!("building the sample failed: {}", full_message(&e)));
         return d;
     }
     for engine in engines {
@@ -124,7 +126,7 @@ pub fn diagnose() -> Diagnosis {
             Ok(n) => d.problems.push(format!(
                 "{engine}: the sample helper was not inlined ({n} references left); run `cinline report` on your objects"
             )),
-            Err(e) => d.problems.push(format!("{engine}: {e}")),
+            Err(e) => d.problems.push(format!("{engine}: {}", full_message(&e))),
         }
     }
     d

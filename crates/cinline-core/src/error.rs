@@ -5,26 +5,12 @@ use std::path::PathBuf;
 use cinline_llvm::Version;
 
 /// Everything that can go wrong in the pipeline. Each message names the file
-/// or command concerned and says what to do where cinline can tell.
+/// or command concerned and says what to do where cinline can tell; a cause
+/// from below (I/O, LLVM's loader, the object reader) is the error's
+/// [`source`](std::error::Error::source), not part of its message.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// An input file cannot be read.
-    #[error("{}: cannot read: {cause}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        cause: std::io::Error,
-    },
-    /// An output file cannot be written.
-    #[error("{}: cannot write: {cause}", path.display())]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        cause: std::io::Error,
-    },
     /// A file given as bitcode is not LLVM bitcode.
     #[error("{}: not LLVM bitcode{hint}", path.display())]
     NotBitcode {
@@ -105,66 +91,102 @@ pub enum Error {
         /// What differs, for the user.
         differs: String,
     },
-    /// rustc's libLLVM cannot be found or loaded.
-    #[error("cannot use rustc's libLLVM: {0}")]
-    LibLlvm(String),
-    /// A tool is not installed.
-    #[error("{tool} not found (tried {}); {hint}", tried.join(", "))]
-    ToolNotFound {
-        /// The tool (`clang`, `llvm-link`, `rustc`).
-        tool: String,
-        /// The names and paths tried.
+    /// rustc's libLLVM is not where rustc keeps it.
+    #[error(
+        "cannot use rustc's libLLVM: no libLLVM found for {release} (tried {}); \
+         install the toolchain with rustup, or set {}",
+        tried.join(", "), crate::env::LIBLLVM.name
+    )]
+    LibLlvmNotFound {
+        /// rustc's release line.
+        release: String,
+        /// The paths tried.
         tried: Vec<String>,
-        /// What to install or set.
-        hint: String,
     },
-    /// A tool ran and failed.
-    #[error("`{command}` failed ({status}){}", if stderr.is_empty() { String::new() } else { format!(":\n{}", stderr.trim_end()) })]
-    ToolFailed {
-        /// The command line.
-        command: String,
-        /// Its exit status.
-        status: String,
-        /// What it printed on stderr.
-        stderr: String,
-    },
-    /// Wrong use of an option or input.
-    #[error("{0}")]
-    Usage(String),
-    /// An output path that must not be written (a directory, a dangling
-    /// link, one of the inputs).
-    #[error("{}: refusing to write the output there: {why}", path.display())]
-    OutputRefused {
-        /// The output path as given.
+    /// A libLLVM was found but cannot be loaded.
+    #[error("cannot use rustc's libLLVM")]
+    LibLlvmLoad(#[from] cinline_llvm::LoadError),
+    /// The libLLVM found is another LLVM than rustc's.
+    #[error(
+        "cannot use rustc's libLLVM: {} is LLVM {found}, but {release} uses LLVM {expected}",
+        path.display()
+    )]
+    LibLlvmVersion {
+        /// The library.
         path: PathBuf,
-        /// Why, and what to do.
-        why: String,
+        /// Its LLVM.
+        found: Version,
+        /// rustc's release line.
+        release: String,
+        /// rustc's LLVM.
+        expected: Version,
     },
-    /// A tool named explicitly (`--clang`, `$CLANG`) does not exist or does
-    /// not run.
-    #[error("{tool} {} (from {source_name}) {problem}", path.display())]
-    ExplicitToolBroken {
-        /// The tool (`clang`).
-        tool: String,
-        /// The path given.
+    /// Finding a tool, running it, compiling C or writing an output failed.
+    #[error(transparent)]
+    Tool(#[from] cinline_cc::Error),
+    /// A file given as an archive (an `.rlib`) is not one.
+    #[error("{}: not an archive", path.display())]
+    NotArchive {
+        /// The file.
         path: PathBuf,
-        /// Where it was given (`--clang`, `CLANG`).
-        source_name: String,
-        /// What is wrong and what to do.
+        /// What the reader found.
+        #[source]
+        source: object::Error,
+    },
+    /// A file given as an object file is not one.
+    #[error("{}: not an object file", path.display())]
+    NotObject {
+        /// The file.
+        path: PathBuf,
+        /// What the reader found.
+        #[source]
+        source: object::Error,
+    },
+    /// The bitcode rustc emitted for a codegen unit does not define what
+    /// rustc's object for it defines, so its object cannot replace rustc's.
+    #[error(
+        "{}: the bitcode does not define the symbols of rustc's object (differ: {differ:?}); \
+         kept rustc's object",
+        bitcode.display()
+    )]
+    SymbolsDiffer {
+        /// The unit's bitcode.
+        bitcode: PathBuf,
+        /// Up to three symbols defined by one and not the other.
+        differ: Vec<String>,
+    },
+    /// A `--target-cpu` or `--target-feature` LLVM does not know or cannot
+    /// read.
+    #[error("invalid {option} `{value}`: {problem}")]
+    TargetName {
+        /// The option (`--target-cpu (-C target-cpu)`).
+        option: &'static str,
+        /// The value given.
+        value: String,
+        /// What is wrong, and where the names are listed.
         problem: String,
     },
+    /// A helper manifest handed to the linker wrapper no longer fits.
+    #[error(transparent)]
+    ManifestSkipped(Box<crate::cargo::Skipped>),
+    /// A thread generating code panicked (a bug in cinline or LLVM).
+    #[error("a code generation thread panicked")]
+    ThreadPanicked,
+    /// Several inputs are unusable; each is named.
+    #[error("{}", .0.iter().map(|e| cinline_cc::full_message(e)).collect::<Vec<_>>().join("\n"))]
+    Several(Vec<Error>),
 }
 
 impl Error {
     /// For `map_err`: reading `path` failed.
     pub(crate) fn read(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
-        let path = path.into();
-        move |cause| Error::Read { path, cause }
+        let read = cinline_cc::Error::read(path);
+        move |source| Error::Tool(read(source))
     }
 
     /// For `map_err`: writing `path` failed.
     pub(crate) fn write(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
-        let path = path.into();
-        move |cause| Error::Write { path, cause }
+        let write = cinline_cc::Error::write(path);
+        move |source| Error::Tool(write(source))
     }
 }

@@ -2,9 +2,11 @@
 //!
 //! Data flows through these modules in this order:
 //!
-//! 1. [`toolchain`] finds rustc, clang, the LLVM tools and rustc's libLLVM,
-//!    and reads what rustc uses for a target (triple, data layout);
-//! 2. [`cc`] compiles C helpers to bitcode for that target;
+//! 1. [`toolchain`] finds rustc, clang, the LLVM tools (from `cinline-cc`,
+//!    which build scripts use too) and rustc's libLLVM, and reads what
+//!    rustc uses for a target (triple, data layout);
+//! 2. [`cc`] (from `cinline-cc`) compiles C helpers to bitcode for that
+//!    target;
 //! 3. [`link`] merges helper bitcode into a crate's bitcode, gives the
 //!    helpers internal linkage, reconciles attributes that would block
 //!    inlining ([`inline_attrs`]) and writes the crate's native object, with
@@ -17,21 +19,18 @@
 
 pub mod bitcode;
 pub mod cargo;
-pub mod cc;
 pub mod doctor;
 pub mod env;
 mod error;
 pub mod inline_attrs;
 pub mod link;
-pub mod manifest;
-mod output;
 pub mod report;
 pub mod supervise;
 pub mod toolchain;
 
+pub use cinline_cc::{cc, check_output, full_message, manifest, output, write_atomic};
 pub use env::getenv;
 pub use error::Error;
-pub use output::{check_output, write_atomic};
 
 /// Result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

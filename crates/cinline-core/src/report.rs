@@ -155,8 +155,10 @@ pub fn scan_references(
     data: &[u8],
     helpers: &BTreeSet<String>,
 ) -> crate::Result<BTreeMap<String, References>> {
-    let file = object::File::parse(data)
-        .map_err(|e| Error::Usage(format!("{}: not an object file: {e}", path.display())))?;
+    let file = object::File::parse(data).map_err(|source| Error::NotObject {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut by_symbol: HashMap<SymbolIndex, String> = HashMap::new();
     let mut by_section = HashMap::new();
     let mut found: BTreeMap<String, References> = BTreeMap::new();

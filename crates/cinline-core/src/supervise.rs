@@ -59,6 +59,7 @@ pub fn enter_worker() -> bool {
             std::env::remove_var(env_keys::WORKER);
             // A worker whose supervisor is killed outright must not go on.
             let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+            cinline_cc::output::observe_temps(note_temp);
         }
         dir
     });
@@ -85,7 +86,7 @@ pub(crate) fn stage(path: &Path) {
 
 /// In a worker: `path` is a temporary file created beside an output, to be
 /// removed by the parent if the worker is killed before it is renamed.
-pub(crate) fn note_temp(path: &Path) {
+fn note_temp(path: &Path) {
     if let Some(dir) = worker_dir() {
         let line = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         if let Ok(mut f) = std::fs::OpenOptions::new()

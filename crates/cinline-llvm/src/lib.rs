@@ -23,12 +23,12 @@ mod sections;
 mod target;
 
 use std::ffi::{c_char, CStr};
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use libloading::Library;
 
+pub use cinline_cc::toolchain::Version;
 pub use context::Context;
 pub use global::{Global, GlobalKind, Linkage};
 pub use module::{Function, Module};
@@ -71,23 +71,6 @@ pub enum LoadError {
         /// The library asked for now.
         path: PathBuf,
     },
-}
-
-/// An LLVM release number, such as 22.1.2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Version {
-    /// Major version: bitcode is compatible within one.
-    pub major: u32,
-    /// Minor version.
-    pub minor: u32,
-    /// Patch version.
-    pub patch: u32,
-}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
-    }
 }
 
 /// A loaded libLLVM: the library, its C API table and its version.

@@ -174,7 +174,7 @@ fn report_text(found: &subcommand::Records) -> String {
                 let _ = writeln!(out, "    mismatch: {m}");
             }
         }
-        for w in &r.warnings {
+        for w in &r.failures {
             let _ = writeln!(out, "  warning: {w}");
         }
         for m in &r.skipped {

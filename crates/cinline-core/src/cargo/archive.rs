@@ -15,7 +15,10 @@ use crate::{write_atomic, Error};
 /// The members of the archive at `path`, as (name, bytes), in order.
 pub fn members(path: &Path) -> crate::Result<Vec<(String, Vec<u8>)>> {
     let data = std::fs::read(path).map_err(Error::read(path))?;
-    let bad = |e: object::Error| Error::Usage(format!("{}: not an archive: {e}", path.display()));
+    let bad = |source| Error::NotArchive {
+        path: path.to_path_buf(),
+        source,
+    };
     let archive = ArchiveFile::parse(&*data).map_err(bad)?;
     archive
         .members()
@@ -46,5 +49,6 @@ pub fn replace(
     let mut out = Cursor::new(Vec::new());
     write_archive_to_stream(&mut out, &new, ArchiveKind::Gnu, false, None)
         .map_err(Error::write(path))?;
-    write_atomic(path, &out.into_inner())
+    write_atomic(path, &out.into_inner())?;
+    Ok(())
 }

@@ -65,8 +65,10 @@ fn defined_globals(
     data: &[u8],
     helpers: &BTreeSet<String>,
 ) -> crate::Result<BTreeSet<String>> {
-    let file = object::File::parse(data)
-        .map_err(|e| Error::Usage(format!("{}: not an object file: {e}", path.display())))?;
+    let file = object::File::parse(data).map_err(|source| Error::NotObject {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(file
         .symbols()
         .filter(|s| s.is_global() && !s.is_undefined())
@@ -110,10 +112,10 @@ pub fn inline_cgu(
     let after = defined_globals(bitcode, &new, &helpers.symbols)?;
     if before != after {
         let differ: Vec<&String> = before.symmetric_difference(&after).take(3).collect();
-        return Err(Error::Usage(format!(
-            "{}: the bitcode does not define the symbols of rustc's object (differ: {differ:?}); kept rustc's object",
-            bitcode.display()
-        )));
+        return Err(Error::SymbolsDiffer {
+            bitcode: bitcode.to_path_buf(),
+            differ: differ.into_iter().cloned().collect(),
+        });
     }
     let left_calls = left_calls(bitcode, &new, helpers, &outcome)?;
     Ok(Some(Inlined {

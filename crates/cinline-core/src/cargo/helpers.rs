@@ -23,8 +23,8 @@ pub struct HelperSet {
 impl HelperSet {
     /// Collects the manifests in `dirs` that fit `target` (a Rust target
     /// name) and an engine of LLVM `engine`. Manifests that do not fit are
-    /// skipped; the returned warnings say which and why.
-    pub fn find(dirs: &[PathBuf], target: &str, engine: Version) -> (HelperSet, Vec<String>) {
+    /// skipped, and returned with why.
+    pub fn find(dirs: &[PathBuf], target: &str, engine: Version) -> (HelperSet, Vec<Skipped>) {
         let mut paths: Vec<PathBuf> = dirs.iter().flat_map(|d| Manifest::find_in(d)).collect();
         paths.sort();
         paths.dedup();
@@ -36,9 +36,9 @@ impl HelperSet {
         paths: &[PathBuf],
         target: &str,
         engine: Version,
-    ) -> (HelperSet, Vec<String>) {
+    ) -> (HelperSet, Vec<Skipped>) {
         let mut set = HelperSet::default();
-        let mut warnings = Vec::new();
+        let mut skipped = Vec::new();
         for path in paths {
             match usable(path, target, engine) {
                 Ok(manifest) => {
@@ -49,10 +49,13 @@ impl HelperSet {
                     set.packages.push(manifest.package);
                     set.manifests.push(path.clone());
                 }
-                Err(why) => warnings.push(format!("{}: skipped: {why}", path.display())),
+                Err(why) => skipped.push(Skipped {
+                    manifest: path.clone(),
+                    why,
+                }),
             }
         }
-        (set, warnings)
+        (set, skipped)
     }
 
     /// Whether there is nothing to inline.
@@ -61,19 +64,58 @@ impl HelperSet {
     }
 }
 
-fn usable(path: &Path, target: &str, engine: Version) -> Result<Manifest, String> {
-    let manifest = Manifest::read(path).map_err(|e| e.to_string())?;
+/// A manifest that does not fit the crate, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: skipped: {}", manifest.display(), cinline_cc::full_message(why))]
+pub struct Skipped {
+    /// The manifest file.
+    pub manifest: PathBuf,
+    /// Why it does not fit.
+    pub why: Skip,
+}
+
+/// Why a manifest does not fit a crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Skip {
+    /// It cannot be read, or is not a manifest of this format.
+    #[error(transparent)]
+    Unreadable(#[from] cinline_cc::Error),
+    /// It was made for another Rust target.
+    #[error("made for target {found}, this crate is for {expected}")]
+    OtherTarget {
+        /// The manifest's target.
+        found: String,
+        /// The crate's.
+        expected: String,
+    },
+    /// Its bitcode is newer than the engine can read.
+    #[error("bitcode made by LLVM {found}, newer than the engine's LLVM {engine}")]
+    TooNew {
+        /// The LLVM that made the bitcode.
+        found: Version,
+        /// The engine's.
+        engine: Version,
+    },
+    /// A bitcode file it names is gone (a stale manifest).
+    #[error("{} is missing (stale manifest)", .0.display())]
+    MissingBitcode(PathBuf),
+}
+
+fn usable(path: &Path, target: &str, engine: Version) -> Result<Manifest, Skip> {
+    let manifest = Manifest::read(path)?;
     if manifest.target != target {
-        return Err(format!(
-            "made for target {}, this crate is for {target}",
-            manifest.target
-        ));
+        return Err(Skip::OtherTarget {
+            found: manifest.target,
+            expected: target.to_string(),
+        });
     }
     if let Some(llvm) = manifest.llvm() {
         if llvm.major > engine.major {
-            return Err(format!(
-                "bitcode made by LLVM {llvm}, newer than the engine's LLVM {engine}"
-            ));
+            return Err(Skip::TooNew {
+                found: llvm,
+                engine,
+            });
         }
     }
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -83,7 +125,7 @@ fn usable(path: &Path, target: &str, engine: Version) -> Result<Manifest, String
         .map(|b| dir.join(b))
         .find(|b| !b.is_file())
     {
-        return Err(format!("{} is missing (stale manifest)", missing.display()));
+        return Err(Skip::MissingBitcode(missing));
     }
     Ok(manifest)
 }

@@ -8,10 +8,10 @@ use std::process::{Command, ExitCode};
 
 use super::cgu::{inline_cgu, unit_left_out};
 use super::record::{dir_for, Record};
-use super::{env_keys, exit_code, is_unit, log, strict, unit_bitcode, HelperSet};
-use crate::getenv;
+use super::{env_keys, exit_code, is_unit, log, strict, strict_error, unit_bitcode, HelperSet};
 use crate::link::Codegen;
 use crate::toolchain::Rustc;
+use crate::{full_message, getenv};
 
 /// What the wrapper handed over through the environment.
 struct Context {
@@ -20,10 +20,10 @@ struct Context {
     codegen: Codegen,
 }
 
-fn context() -> Result<Context, String> {
+fn context() -> crate::Result<Context> {
     let rustc = match getenv(env_keys::RUSTC).and_then(|j| Rustc::from_json(&j.to_string_lossy())) {
         Some(rustc) => rustc,
-        None => Rustc::find().map_err(|e| e.to_string())?,
+        None => Rustc::find()?,
     };
     let manifests: Vec<PathBuf> = getenv(env_keys::MANIFESTS)
         .map(|m| std::env::split_paths(&m).collect())
@@ -31,9 +31,9 @@ fn context() -> Result<Context, String> {
     let target = getenv(env_keys::TARGET)
         .map(|t| t.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let (helpers, warnings) = HelperSet::from_manifests(&manifests, &target, rustc.llvm);
-    if let Some(w) = warnings.first() {
-        return Err(w.clone());
+    let (helpers, skipped) = HelperSet::from_manifests(&manifests, &target, rustc.llvm);
+    if let Some(skipped) = skipped.into_iter().next() {
+        return Err(crate::Error::ManifestSkipped(Box::new(skipped)));
     }
     let codegen = getenv(env_keys::CODEGEN)
         .and_then(|c| serde_json::from_str(&c.to_string_lossy()).ok())
@@ -82,9 +82,9 @@ pub(super) fn run(args: &[OsString]) -> ExitCode {
                 }
             }
         }
-        (Err(why), _) => record.warnings.push(why),
+        (Err(why), _) => record.failures.push(full_message(&why)),
         (_, Err(e)) => record
-            .warnings
+            .failures
             .push(format!("cannot create a temporary directory: {e}")),
     }
     // rustc hides what a linker prints when it succeeds: the rustc
@@ -93,10 +93,7 @@ pub(super) fn run(args: &[OsString]) -> ExitCode {
         let _ = record.write(&dir_for(Path::new(&out_dir)));
     }
     if strict() && record.incomplete() {
-        eprintln!(
-            "error: cinline: crate `{crate_name}`: {} (CINLINE_STRICT is set)",
-            record.summary().unwrap_or_default()
-        );
+        strict_error(&crate_name, &record.summary().unwrap_or_default());
         return ExitCode::from(1);
     }
     log(|| format!("running {} {:?}", real.to_string_lossy(), new_args));
@@ -156,7 +153,7 @@ fn replace_object(
             };
             let path = dir.join(format!("{name}.cinline.o"));
             if let Err(e) = std::fs::write(&path, &inlined.object) {
-                record.warnings.push(format!("{}: {e}", path.display()));
+                record.failures.push(format!("{}: {e}", path.display()));
                 return None;
             }
             record.units.push(inlined.unit(name.clone()));
@@ -168,9 +165,9 @@ fn replace_object(
                 arg,
                 &data,
                 &ctx.helpers,
-                &format!("not inlined: {e}"),
+                &format!("not inlined: {}", full_message(&e)),
             ));
-            record.warnings.push(e.to_string());
+            record.failures.push(full_message(&e));
             None
         }
     }

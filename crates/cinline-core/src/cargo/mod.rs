@@ -26,7 +26,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::ExitCode;
 
-pub use helpers::HelperSet;
+pub use helpers::{HelperSet, Skip, Skipped};
 
 /// Environment variables between the parts (private).
 pub(crate) mod env_keys {
@@ -189,6 +189,15 @@ pub(crate) fn is_unit(name: &str, stem: &str) -> bool {
 
 pub(crate) use crate::env::strict;
 
+/// Under `CINLINE_STRICT`: the one error line for a crate whose helpers
+/// were not all inlined, `what` saying what was left and why.
+pub(crate) fn strict_error(crate_name: &str, what: &str) {
+    eprintln!(
+        "error: cinline: crate `{crate_name}`: {what} ({} is set)",
+        crate::env::STRICT.name
+    );
+}
+
 /// With `CINLINE_LOG` set, says what the wrapper decides and why: on
 /// stderr for `1`, else appended to the file it names (rustc hides what its
 /// linker prints, so the linker wrapper's lines only show up in a file).
@@ -278,7 +287,7 @@ pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> ExitCode {
                 let _ = record.save(&record::dir_for(Path::new(&out_dir)));
             }
             if strict() {
-                eprintln!("error: cinline: crate `{crate_name}`: {why}");
+                strict_error(&crate_name, why);
                 return ExitCode::from(1);
             }
             let real = crate::getenv(env_keys::REAL_LINKER).unwrap_or_else(|| "cc".into());

@@ -82,16 +82,15 @@ pub(super) fn compile_archive(
     rustc: &Rustc,
     helpers: &HelperSet,
     codegen: &Codegen,
-) -> Result<Record, String> {
+) -> crate::Result<Record> {
     let stem = inv.stem();
-    let members = archive::members(path).map_err(|e| e.to_string())?;
+    let members = archive::members(path)?;
     let units: Vec<(&String, &Vec<u8>)> = members
         .iter()
         .filter(|(name, data)| is_unit(name, &stem) && data.starts_with(b"BC\xC0\xDE"))
         .map(|(name, data)| (name, data))
         .collect();
-    let scratch =
-        tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let scratch = tempfile::tempdir().map_err(crate::Error::write(std::env::temp_dir()))?;
     // rustc's libLLVM is loaded here, once, before the workers start (each
     // `link` below would otherwise be the first to load it). An error is
     // left for `link` to report, with its fallback to the llvm-tools engine.
@@ -108,7 +107,7 @@ pub(super) fn compile_archive(
         )
     });
     // Each thread takes every `threads`-th unit, with its own LLVM context.
-    let results: Vec<Result<Compiled, String>> = std::thread::scope(|s| {
+    let results: Vec<crate::Result<Compiled>> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|first| {
                 let units = &units;
@@ -120,7 +119,6 @@ pub(super) fn compile_archive(
                         .step_by(threads)
                         .map(|(name, data)| {
                             compile_unit(name, data, scratch, rustc, helpers, codegen)
-                                .map_err(|e| e.to_string())
                         })
                         .collect::<Vec<_>>()
                 })
@@ -130,7 +128,7 @@ pub(super) fn compile_archive(
             .into_iter()
             .flat_map(|w| {
                 w.join()
-                    .unwrap_or_else(|_| vec![Err("a code generation thread panicked".into())])
+                    .unwrap_or_else(|_| vec![Err(crate::Error::ThreadPanicked)])
             })
             .collect()
     });
@@ -147,7 +145,7 @@ pub(super) fn compile_archive(
         replacements.insert(compiled.name, compiled.object);
     }
     record.units.sort_by(|a, b| a.name.cmp(&b.name));
-    archive::replace(path, &members, &replacements).map_err(|e| e.to_string())?;
+    archive::replace(path, &members, &replacements)?;
     Ok(record)
 }
 

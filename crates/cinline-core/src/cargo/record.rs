@@ -17,8 +17,10 @@ pub struct Record {
     pub kind: String,
     /// Each codegen unit that called helpers.
     pub units: Vec<Unit>,
-    /// Why something was not done.
-    pub warnings: Vec<String>,
+    /// What kept cinline from finishing (the crate is built again next
+    /// time); the reasons for calls left are in [`Unit::left_calls`].
+    #[serde(alias = "warnings")]
+    pub failures: Vec<String>,
     /// Set when the whole crate was built without cinline: why.
     #[serde(default)]
     pub fallback: Option<String>,
@@ -86,7 +88,7 @@ impl Record {
     /// `CINLINE_STRICT` refuses.
     pub fn incomplete(&self) -> bool {
         self.fallback.is_some()
-            || !self.warnings.is_empty()
+            || !self.failures.is_empty()
             || !self.skipped.is_empty()
             || self.left() > 0
     }
@@ -95,7 +97,7 @@ impl Record {
     /// attribute mismatch or a manifest skipped) kept cinline from
     /// finishing: the crate should be built again next time.
     pub fn failed(&self) -> bool {
-        self.fallback.is_some() || !self.warnings.is_empty()
+        self.fallback.is_some() || !self.failures.is_empty()
     }
 
     /// One short line for the user on what was left and why, or `None`
@@ -134,7 +136,7 @@ impl Record {
             })
             .collect();
         // Failures not already told as the reason of a call left.
-        for w in self.skipped.iter().chain(&self.warnings) {
+        for w in self.skipped.iter().chain(&self.failures) {
             if !reasons.iter().any(|r| r.0.contains(w.as_str())) && !parts.contains(w) {
                 parts.push(w.clone());
             }
@@ -192,7 +194,8 @@ impl Record {
             serde_json::to_string_pretty(self)
                 .expect("records serialize")
                 .as_bytes(),
-        )
+        )?;
+        Ok(())
     }
 
     /// The record at `path`, if there is a readable one.

@@ -11,11 +11,13 @@ use super::cgu::{inline_cgu, unit_left_out};
 use super::own_codegen;
 use super::record::{dir_for, LeftCall, Record};
 use super::rustc_args::{decide, with_emit, without_codegen_option, Decision, Invocation};
-use super::{archive, env_keys, exit_code, is_unit, log, strict, unit_bitcode, HelperSet};
-use crate::getenv;
+use super::{
+    archive, env_keys, exit_code, is_unit, log, strict, strict_error, unit_bitcode, HelperSet,
+};
 use crate::link::Codegen;
 use crate::manifest::Manifest;
 use crate::toolchain::Rustc;
+use crate::{full_message, getenv};
 
 /// The command that runs rustc: through the user's own wrapper if any
 /// (never through cinline itself, and never when this wrapper was called
@@ -106,7 +108,7 @@ pub(super) fn run(args: &[OsString]) -> ExitCode {
         ),
         // Manifests there, none usable: the crate cannot inline anything.
         Ok((_, _, _, skipped)) => only_skipped(program, rustc_args, &inv, skipped),
-        Err(why) => fall_back(program, rustc_args, &inv, None, &why),
+        Err(why) => fall_back(program, rustc_args, &inv, None, &full_message(&why)),
     }
 }
 
@@ -121,11 +123,7 @@ fn only_skipped(
     skipped: Vec<String>,
 ) -> ExitCode {
     if strict() {
-        eprintln!(
-            "error: cinline: crate `{}`: {} (CINLINE_STRICT is set)",
-            inv.crate_name,
-            skipped.join("; ")
-        );
+        strict_error(&inv.crate_name, &skipped.join("; "));
         return ExitCode::from(1);
     }
     let code = pass_through(program, rustc_args);
@@ -155,10 +153,7 @@ pub(super) fn fall_back(
     why: &str,
 ) -> ExitCode {
     if strict() {
-        eprintln!(
-            "error: cinline: crate `{}`: {why} (CINLINE_STRICT is set)",
-            inv.crate_name
-        );
+        strict_error(&inv.crate_name, why);
         return ExitCode::from(1);
     }
     let code = pass_through(program, rustc_args);
@@ -206,10 +201,7 @@ fn finish(inv: &Invocation, records: Vec<Record>) -> ExitCode {
         record.test = inv.test;
         if let Some(summary) = record.summary() {
             if strict() && record.incomplete() {
-                eprintln!(
-                    "error: cinline: crate `{}`: {summary} (CINLINE_STRICT is set)",
-                    inv.crate_name
-                );
+                strict_error(&inv.crate_name, &summary);
                 code = ExitCode::from(1);
             } else {
                 eprintln!("warning: cinline: crate `{}`: {summary}", inv.crate_name);
@@ -272,10 +264,10 @@ fn with_dependency(dep_info: &str, file: &Path) -> Option<String> {
 fn prepare(
     program: &OsString,
     inv: &Invocation,
-) -> Result<(Rustc, HelperSet, String, Vec<String>), String> {
+) -> crate::Result<(Rustc, HelperSet, String, Vec<String>)> {
     let rustc_path = crate::toolchain::which(program).unwrap_or_else(|| PathBuf::from(program));
     let cache = dir_for(&inv.out_dir).join("rustc.json");
-    let rustc = Rustc::cached(rustc_path, &cache).map_err(|e| e.to_string())?;
+    let rustc = Rustc::cached(rustc_path, &cache)?;
     let target = inv
         .target
         .as_deref()
@@ -286,6 +278,7 @@ fn prepare(
         })
         .unwrap_or_else(|| rustc.host.clone());
     let (helpers, skipped) = HelperSet::find(&inv.search_dirs, &target, rustc.llvm);
+    let skipped = skipped.iter().map(ToString::to_string).collect();
     Ok((rustc, helpers, target, skipped))
 }
 
@@ -386,10 +379,7 @@ fn handle(
             .filter(|r| r.incomplete())
             .and_then(Record::summary)
         {
-            eprintln!(
-                "error: cinline: crate `{}`: {summary} (CINLINE_STRICT is set)",
-                inv.crate_name
-            );
+            strict_error(&inv.crate_name, &summary);
         }
         return exit_code(output.status);
     }
@@ -400,7 +390,10 @@ fn handle(
             Ok(record) => records.push(record),
             // The archive holds bitcode no plain linker reads: build the
             // crate again, as cargo asked.
-            Err(why) => return fall_back(program, rustc_args, inv, Some(helpers), &why),
+            Err(why) => {
+                let why = full_message(&why);
+                return fall_back(program, rustc_args, inv, Some(helpers), &why);
+            }
         }
     }
     for kind in inv.archive_types().filter(|_| !own_codegen) {
@@ -445,7 +438,7 @@ fn rewrite_archive(
     let members = match archive::members(path) {
         Ok(members) => members,
         Err(e) => {
-            record.warnings.push(e.to_string());
+            record.failures.push(full_message(&e));
             return record;
         }
     };
@@ -477,15 +470,15 @@ fn rewrite_archive(
                     &bitcode,
                     data,
                     helpers,
-                    &format!("not inlined: {e}"),
+                    &format!("not inlined: {}", full_message(&e)),
                 ));
-                record.warnings.push(e.to_string());
+                record.failures.push(full_message(&e));
             }
         }
     }
     if !replacements.is_empty() {
         if let Err(e) = archive::replace(path, &members, &replacements) {
-            let why = format!("the archive could not be rewritten: {e}");
+            let why = format!("the archive could not be rewritten: {}", full_message(&e));
             for unit in &mut record.units {
                 unit.left = unit.calls_before;
                 unit.left_calls = vec![LeftCall {
@@ -494,7 +487,7 @@ fn rewrite_archive(
                     reason: why.clone(),
                 }];
             }
-            record.warnings.push(why);
+            record.failures.push(why);
         }
     }
     record

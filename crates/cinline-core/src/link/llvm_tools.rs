@@ -62,7 +62,8 @@ pub(super) fn link(
     rustc: &Rustc,
     opts: &LinkOptions,
 ) -> crate::Result<LinkOutcome> {
-    let llvm_link = find_llvm_tool("llvm-link", opts.llvm_bin.as_deref(), rustc.llvm.major)?;
+    let bin_dir = opts.llvm_bin.clone().or_else(crate::env::llvm_bin);
+    let llvm_link = find_llvm_tool("llvm-link", bin_dir.as_deref(), rustc.llvm.major)?;
     let clang: Tool = match &opts.llvm_bin {
         Some(_) => find_llvm_tool("clang", opts.llvm_bin.as_deref(), rustc.llvm.major)?,
         None => find_clang(None, llvm_link.version.major)?,
@@ -80,10 +81,7 @@ pub(super) fn link(
     match errors.len() {
         0 => {}
         1 => return Err(errors.remove(0)),
-        _ => {
-            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            return Err(Error::Usage(lines.join("\n")));
-        }
+        _ => return Err(Error::Several(errors)),
     }
     let scratch = tempfile::tempdir().map_err(Error::write(std::env::temp_dir()))?;
     let mut warnings = Vec::new();
@@ -135,7 +133,7 @@ pub(super) fn link(
                     .enumerate()
                     .map(|(i, (_, module))| write(i + 1, module)),
             )
-            .collect::<crate::Result<_>>()?;
+            .collect::<cinline_cc::Result<_>>()?;
         outcome_symbols = prepared.helper_symbols;
         helper_calls = prepared.helper_calls;
         mismatches = prepared.mismatches;

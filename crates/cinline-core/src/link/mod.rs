@@ -17,6 +17,7 @@ mod one_definition;
 mod options;
 pub(crate) mod prepare;
 
+use crate::full_message;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -169,12 +170,13 @@ pub fn link(opts: &LinkOptions, rustc: &Rustc) -> crate::Result<LinkOutcome> {
     let llvm = match load_libllvm(rustc) {
         Ok(llvm) => Some(llvm),
         Err(e) if opts.engine == Some(Engine::LlvmTools) => {
-            warnings.push(format!("{e}; attribute checks skipped"));
+            warnings.push(format!("{}; attribute checks skipped", full_message(&e)));
             None
         }
         Err(e) if opts.engine.is_none() => {
             warnings.push(format!(
-                "{e}; using the llvm-tools engine, without attribute checks"
+                "{}; using the llvm-tools engine, without attribute checks",
+                full_message(&e)
             ));
             None
         }

@@ -49,27 +49,24 @@ pub fn find_libllvm(rustc: &Rustc) -> crate::Result<PathBuf> {
             }
         }
     }
-    Err(Error::LibLlvm(format!(
-        "no libLLVM found for {} (tried {}); install the toolchain with rustup, or set {}",
-        rustc.release,
-        tried.join(", "),
-        crate::env::LIBLLVM.name
-    )))
+    Err(Error::LibLlvmNotFound {
+        release: rustc.release.clone(),
+        tried,
+    })
 }
 
 /// Finds and loads rustc's libLLVM, checking that it is the LLVM rustc
 /// reports.
 pub fn load_libllvm(rustc: &Rustc) -> crate::Result<&'static Llvm> {
     let path = find_libllvm(rustc)?;
-    let llvm = Llvm::load(&path).map_err(|e| Error::LibLlvm(e.to_string()))?;
+    let llvm = Llvm::load(&path)?;
     if llvm.version().major != rustc.llvm.major {
-        return Err(Error::LibLlvm(format!(
-            "{} is LLVM {}, but {} uses LLVM {}",
-            path.display(),
-            llvm.version(),
-            rustc.release,
-            rustc.llvm
-        )));
+        return Err(Error::LibLlvmVersion {
+            path,
+            found: llvm.version(),
+            release: rustc.release.clone(),
+            expected: rustc.llvm,
+        });
     }
     Ok(llvm)
 }

@@ -135,6 +135,9 @@ fn feature_items(codegen: &Codegen) -> impl Iterator<Item = &str> {
         .filter(|item| !item.is_empty())
 }
 
+/// The option [`check`] names for a bad feature.
+const FEATURE_OPTION: &str = "--target-feature (-C target-feature)";
+
 /// Refuses a CPU or feature name LLVM does not know for `triple`, and a
 /// feature without its `+` or `-`, naming the option and the value. Names
 /// are checked when rustc can list them for the target; the sign always.
@@ -142,10 +145,13 @@ pub fn check(codegen: &Codegen, triple: &str) -> crate::Result<()> {
     for item in feature_items(codegen) {
         let name = item.strip_prefix(['+', '-']).unwrap_or_default();
         if name.is_empty() {
-            return Err(Error::Usage(format!(
-                "invalid --target-feature (-C target-feature) `{item}`: \
-                 each feature is `+name` to enable it or `-name` to disable it, comma-separated"
-            )));
+            return Err(Error::TargetName {
+                option: FEATURE_OPTION,
+                value: item.to_string(),
+                problem: "each feature is `+name` to enable it or `-name` to disable it, \
+                          comma-separated"
+                    .into(),
+            });
         }
     }
     // Listing the names costs two rustc runs: only when there are some.
@@ -162,19 +168,26 @@ pub fn check(codegen: &Codegen, triple: &str) -> crate::Result<()> {
     };
     if let Some(cpu) = codegen.target_cpu.as_deref() {
         if !known.cpus.contains(cpu) {
-            return Err(Error::Usage(format!(
-                "invalid --target-cpu (-C target-cpu) `{cpu}`: not a CPU LLVM knows for {triple} \
-                 (`rustc --print target-cpus` lists them)"
-            )));
+            return Err(Error::TargetName {
+                option: "--target-cpu (-C target-cpu)",
+                value: cpu.to_string(),
+                problem: format!(
+                    "not a CPU LLVM knows for {triple} (`rustc --print target-cpus` lists them)"
+                ),
+            });
         }
     }
     for item in feature_items(codegen) {
         let name = &item[1..];
         if !known.feature(name) {
-            return Err(Error::Usage(format!(
-                "invalid --target-feature (-C target-feature) `{item}`: `{name}` is not a feature \
-                 LLVM knows for {triple} (`rustc --print target-features` lists them)"
-            )));
+            return Err(Error::TargetName {
+                option: FEATURE_OPTION,
+                value: item.to_string(),
+                problem: format!(
+                    "`{name}` is not a feature LLVM knows for {triple} \
+                     (`rustc --print target-features` lists them)"
+                ),
+            });
         }
     }
     Ok(())

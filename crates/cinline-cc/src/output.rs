@@ -15,8 +15,20 @@
 use std::fs::Permissions;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::Error;
+
+/// Told of each temporary file [`temp_beside`] creates.
+static TEMP_OBSERVER: OnceLock<fn(&Path)> = OnceLock::new();
+
+/// Has `observe` called with the path of each temporary file created from
+/// now on: a process that may be killed before it can remove them (a
+/// worker running LLVM) tells its parent which files to remove. Set once;
+/// later calls are ignored.
+pub fn observe_temps(observe: fn(&Path)) {
+    let _ = TEMP_OBSERVER.set(observe);
+}
 
 /// Where the bytes for an output path really go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,7 +124,7 @@ pub fn check_output(output: &Path, inputs: &[&Path]) -> crate::Result<()> {
 /// symbolic link's target), to be written (by us or by a tool) and then
 /// given to [`persist`]. Removed if dropped, so a failure leaves nothing
 /// behind. Created with mode 0666 minus the umask, as a new file would be.
-pub(crate) fn temp_beside(path: &Path) -> crate::Result<tempfile::TempPath> {
+pub fn temp_beside(path: &Path) -> crate::Result<tempfile::TempPath> {
     let target = match destination(path)? {
         Destination::Replace { path, .. } => path,
         // Written into later; the temporary file goes beside the name.
@@ -127,14 +139,16 @@ pub(crate) fn temp_beside(path: &Path) -> crate::Result<tempfile::TempPath> {
         .permissions(Permissions::from_mode(0o666))
         .tempfile_in(dir)
         .map_err(Error::write(path))?;
-    crate::supervise::note_temp(file.path());
+    if let Some(observe) = TEMP_OBSERVER.get() {
+        observe(file.path());
+    }
     Ok(file.into_temp_path())
 }
 
 /// Puts a finished temporary file (from [`temp_beside`]) in place of
 /// `path`: renamed over a regular file (keeping its permission bits, less
 /// setuid, setgid and sticky), or copied into a device or FIFO.
-pub(crate) fn persist(tmp: tempfile::TempPath, path: &Path) -> crate::Result<()> {
+pub fn persist(tmp: tempfile::TempPath, path: &Path) -> crate::Result<()> {
     match destination(path)? {
         Destination::Replace { path: real, mode } => {
             if let Some(mode) = mode {

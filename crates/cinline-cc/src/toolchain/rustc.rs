@@ -73,8 +73,9 @@ impl Rustc {
         };
         let llvm = field("LLVM version:")
             .and_then(|v| parse_version(&v, ""))
-            .ok_or_else(|| {
-                Error::Usage(format!("{}: `-vV` names no LLVM version", path.display()))
+            .ok_or_else(|| Error::ToolOutput {
+                tool: path.clone(),
+                problem: "`-vV` names no LLVM version".into(),
             })?;
         let host = field("host:").unwrap_or_default();
         let _ = IN_USE.set((path.clone(), host.clone()));
@@ -164,14 +165,14 @@ impl Rustc {
 
     /// The path and host target of the rustc this process works for (the
     /// first one described), once one has been.
-    pub(crate) fn in_use() -> Option<&'static (PathBuf, String)> {
+    pub fn in_use() -> Option<&'static (PathBuf, String)> {
         IN_USE.get()
     }
 
     /// `rustc --print WHAT --target TARGET` (`target-cpus`,
     /// `target-features`) with the rustc at `path`, or `None` if it does not
     /// know the target.
-    pub(crate) fn print_for_target(path: &Path, what: &str, target: &str) -> Option<String> {
+    pub fn print_for_target(path: &Path, what: &str, target: &str) -> Option<String> {
         run(Command::new(path).args(["--print", what, "--target", target])).ok()
     }
 

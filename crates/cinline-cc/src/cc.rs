@@ -1,7 +1,8 @@
-//! `cinline cc`: compile C helpers to LLVM bitcode for a Rust target.
+//! Compiling C to LLVM bitcode for a Rust target: `cinline cc`, and the
+//! bitcode of `cinline-build`, through one function ([`bitcode`]).
 
-use std::ffi::OsString;
-use std::path::PathBuf;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::output::{persist, temp_beside};
@@ -37,9 +38,8 @@ pub struct CcOutcome {
     pub command: String,
 }
 
-/// Compiles `opts.input` to bitcode with the triple rustc uses for the
-/// target: `-c -emit-llvm -g0`, `-O2` unless the caller passes an `-O`
-/// flag. The output appears complete or not at all.
+/// `cinline cc`: finds clang (preferring rustc's LLVM major) and the
+/// triple rustc uses for the target, then compiles with [`bitcode`].
 pub fn compile(opts: &CcOptions, rustc: &Rustc) -> crate::Result<CcOutcome> {
     if !opts.input.is_file() {
         let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
@@ -51,37 +51,57 @@ pub fn compile(opts: &CcOptions, rustc: &Rustc) -> crate::Result<CcOutcome> {
         rustc.llvm.major,
     )?;
     let target = rustc.target_info(opts.target.as_deref())?;
-    let tmp = temp_beside(&opts.output)?;
-    let mut cmd = Command::new(&clang.path);
-    cmd.arg(format!("--target={}", target.llvm_triple))
+    let command = bitcode(
+        &clang.path,
+        &target.llvm_triple,
+        opts.debuginfo,
+        &opts.clang_args,
+        &opts.input,
+        &opts.output,
+    )?;
+    Ok(CcOutcome {
+        clang,
+        target,
+        command,
+    })
+}
+
+/// Compiles `input` to bitcode at `output` with `clang`:
+/// `--target=<triple> -c -emit-llvm`, `-g0` unless `debuginfo`, `-O2`
+/// unless `args` choose an `-O` level, then `args`. The output appears
+/// complete or not at all. Returns the command line run.
+pub fn bitcode(
+    clang: &Path,
+    triple: &str,
+    debuginfo: bool,
+    args: &[impl AsRef<OsStr>],
+    input: &Path,
+    output: &Path,
+) -> crate::Result<String> {
+    let tmp = temp_beside(output)?;
+    let mut cmd = Command::new(clang);
+    cmd.arg(format!("--target={triple}"))
         .args(["-c", "-emit-llvm"]);
-    if !opts.debuginfo {
+    if !debuginfo {
         cmd.arg("-g0");
     }
-    if !opts
-        .clang_args
+    if !args
         .iter()
-        .any(|a| a.to_string_lossy().starts_with("-O"))
+        .any(|a| a.as_ref().to_string_lossy().starts_with("-O"))
     {
         cmd.arg("-O2");
     }
-    cmd.args(&opts.clang_args)
-        .arg(&opts.input)
-        .arg("-o")
-        .arg(&*tmp);
+    cmd.args(args).arg(input).arg("-o").arg(&*tmp);
     let command = command_line(&cmd);
     crate::toolchain::run(&mut cmd).map_err(|e| match e {
-        Error::ToolFailed { status, stderr, .. } => Error::ToolFailed {
+        Error::ToolFailed { status, stderr, .. } => Error::Compile {
+            file: input.to_path_buf(),
             command: command.clone(),
             status,
             stderr,
         },
         other => other,
     })?;
-    persist(tmp, &opts.output)?;
-    Ok(CcOutcome {
-        clang,
-        target,
-        command,
-    })
+    persist(tmp, output)?;
+    Ok(command)
 }

@@ -43,13 +43,15 @@ impl Manifest {
     /// Reads a manifest file.
     pub fn read(path: &Path) -> crate::Result<Manifest> {
         let text = std::fs::read_to_string(path).map_err(Error::read(path))?;
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| {
-            Error::Usage(format!("{}: not a cinline manifest: {e}", path.display()))
-        })?;
+        let bad = |problem: String| Error::Manifest {
+            path: path.to_path_buf(),
+            problem,
+        };
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(|e| bad(format!("not a cinline manifest: {e}")))?;
         if manifest.format != FORMAT {
-            return Err(Error::Usage(format!(
-                "{}: manifest format {} (this cinline reads format {FORMAT})",
-                path.display(),
+            return Err(bad(format!(
+                "manifest format {} (this cinline reads format {FORMAT})",
                 manifest.format
             )));
         }

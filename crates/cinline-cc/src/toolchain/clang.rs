@@ -116,14 +116,14 @@ pub fn find_clang(explicit: Option<(&Path, &str)>, prefer_major: u32) -> crate::
     })
 }
 
-/// Finds an LLVM tool such as `llvm-link`: in `bin_dir` (`--llvm-bin`) or
-/// `$CINLINE_LLVM_BIN` if given, else under its versioned and plain names.
+/// Finds an LLVM tool such as `llvm-link`: in `bin_dir` (`--llvm-bin`,
+/// `$CINLINE_LLVM_BIN`) if given, else under its versioned and plain names.
 pub fn find_llvm_tool(
     base: &str,
     bin_dir: Option<&Path>,
     prefer_major: u32,
 ) -> crate::Result<Tool> {
-    let dir = bin_dir.map(Path::to_path_buf).or_else(crate::env::llvm_bin);
+    let dir = bin_dir.map(Path::to_path_buf);
     let candidates: Vec<OsString> = match &dir {
         Some(dir) => vec![dir.join(base).into()],
         None => versioned_names(base, prefer_major),
