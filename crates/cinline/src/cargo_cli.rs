@@ -87,7 +87,7 @@ pub(crate) fn main(args: &[OsString]) -> ExitCode {
             ExitCode::SUCCESS
         }
         None => match subcommand::run_cargo(&cli.cargo) {
-            Ok(status) => cinline_core::cargo::exit_code(status),
+            Ok(status) => cinline_core::cargo::exit_code(status).code,
             Err(e) => {
                 eprintln!("error: cinline: {:#}", anyhow::Error::new(e));
                 ExitCode::from(1)

@@ -167,13 +167,17 @@ fn dispatch(worker: bool) -> ExitCode {
             match supervise(&args, Streams::Buffered) {
                 Outcome::Exited(code) => return code,
                 Outcome::Crashed(crash) => {
-                    return cinline_core::cargo::after_crash(mode, &args, &crash.to_string())
+                    return tell(cinline_core::cargo::after_crash(
+                        mode,
+                        &args,
+                        &crash.to_string(),
+                    ))
                 }
                 // Without a worker, the work runs here, uncontained.
                 Outcome::NotStarted(_) => {}
             }
         }
-        return cinline_core::cargo::run(mode, args);
+        return tell(cinline_core::cargo::run(mode, args));
     }
     let cli = Cli::parse_from(&args);
     if !worker && cli.command.loads_llvm() {
@@ -195,6 +199,14 @@ fn dispatch(worker: bool) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints what a wrapper run has to say, in order, and ends with its code.
+fn tell(outcome: cinline_core::cargo::Outcome) -> ExitCode {
+    for message in &outcome.messages {
+        eprintln!("{message}");
+    }
+    outcome.code
 }
 
 impl Command {

@@ -4,11 +4,11 @@
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::Command;
 
 use super::cgu::{inline_cgu, unit_left_out};
 use super::record::{dir_for, Record};
-use super::{env_keys, exit_code, is_unit, log, strict, strict_error, unit_bitcode, HelperSet};
+use super::{env_keys, exit_code, is_unit, log, strict, unit_bitcode, HelperSet, Outcome};
 use crate::link::Codegen;
 use crate::toolchain::Rustc;
 use crate::{full_message, getenv};
@@ -46,7 +46,7 @@ fn context() -> crate::Result<Context> {
 }
 
 /// `args`: the linker's arguments.
-pub(super) fn run(args: &[OsString]) -> ExitCode {
+pub(super) fn run(args: &[OsString]) -> Outcome {
     let real = getenv(env_keys::REAL_LINKER).unwrap_or_else(|| "cc".into());
     let stem = getenv(env_keys::STEM)
         .map(|s| s.to_string_lossy().into_owned())
@@ -93,15 +93,14 @@ pub(super) fn run(args: &[OsString]) -> ExitCode {
         let _ = record.write(&dir_for(Path::new(&out_dir)));
     }
     if strict() && record.incomplete() {
-        strict_error(&crate_name, &record.summary().unwrap_or_default());
-        return ExitCode::from(1);
+        return Outcome::strict_failure(&crate_name, &record.summary().unwrap_or_default());
     }
     log(|| format!("running {} {:?}", real.to_string_lossy(), new_args));
     run_real_linker(&real, &new_args)
 }
 
 /// Runs the real linker with `args` and passes its exit code through.
-pub(super) fn run_real_linker(real: &OsStr, args: &[OsString]) -> ExitCode {
+pub(super) fn run_real_linker(real: &OsStr, args: &[OsString]) -> Outcome {
     // The real linker must not see our variables (it may be a compiler
     // driver that calls programs that call us).
     let mut cmd = Command::new(real);
@@ -118,13 +117,10 @@ pub(super) fn run_real_linker(real: &OsStr, args: &[OsString]) -> ExitCode {
     }
     match cmd.status() {
         Ok(status) => exit_code(status),
-        Err(e) => {
-            eprintln!(
-                "error: cinline: cannot run the linker {}: {e}",
-                real.to_string_lossy()
-            );
-            ExitCode::from(1)
-        }
+        Err(e) => Outcome::failed(format!(
+            "cannot run the linker {}: {e}",
+            real.to_string_lossy()
+        )),
     }
 }
 

@@ -16,6 +16,7 @@ mod cgu;
 pub mod chain;
 mod helpers;
 mod linker;
+mod outcome;
 mod own_codegen;
 pub mod record;
 pub mod rustc_args;
@@ -27,6 +28,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub use helpers::{HelperSet, Skip, Skipped};
+pub use outcome::{Level, Message, Outcome};
 
 /// Environment variables between the parts (private).
 pub(crate) mod env_keys {
@@ -148,7 +150,7 @@ impl Mode {
 ///
 /// On [`Mode::Subcommand`]: `cargo cinline`'s arguments are the binary's to
 /// parse; it calls [`subcommand`]'s functions itself.
-pub fn run(mode: Mode, args: Vec<OsString>) -> ExitCode {
+pub fn run(mode: Mode, args: Vec<OsString>) -> Outcome {
     match mode {
         Mode::Subcommand => panic!("`cargo cinline` is run by the binary, through `subcommand`"),
         Mode::Wrapper => wrapper::run(&args[1..]),
@@ -189,15 +191,6 @@ pub(crate) fn is_unit(name: &str, stem: &str) -> bool {
 
 pub(crate) use crate::env::strict;
 
-/// Under `CINLINE_STRICT`: the one error line for a crate whose helpers
-/// were not all inlined, `what` saying what was left and why.
-pub(crate) fn strict_error(crate_name: &str, what: &str) {
-    eprintln!(
-        "error: cinline: crate `{crate_name}`: {what} ({} is set)",
-        crate::env::STRICT.name
-    );
-}
-
 /// With `CINLINE_LOG` set, says what the wrapper decides and why: on
 /// stderr for `1`, else appended to the file it names (rustc hides what its
 /// linker prints, so the linker wrapper's lines only show up in a file).
@@ -219,9 +212,12 @@ pub(crate) fn log(what: impl FnOnce() -> String) {
     }
 }
 
-/// An exit code from a child's status (signals become 101, like rustc's ICE).
-pub fn exit_code(status: std::process::ExitStatus) -> ExitCode {
-    ExitCode::from(status.code().map_or(101, |c| c.clamp(0, 255) as u8))
+/// The outcome of a child that ended with `status`: its exit code (signals
+/// become 101, like rustc's ICE).
+pub fn exit_code(status: std::process::ExitStatus) -> Outcome {
+    Outcome::exit(ExitCode::from(
+        status.code().map_or(101, |c| c.clamp(0, 255) as u8),
+    ))
 }
 
 /// Crash containment (`crate::supervise`): whether this invocation of
@@ -245,16 +241,13 @@ pub fn needs_worker(mode: Mode, args: &[OsString]) -> bool {
 /// Does what cargo or rustc asked, without cinline: the rustc wrapper runs
 /// rustc with the original arguments, the linker wrapper the real linker;
 /// one warning names the crate. Under `CINLINE_STRICT=1` an error instead.
-pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> ExitCode {
+pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> Outcome {
     match mode {
-        Mode::Subcommand => {
-            eprintln!("error: cinline: {why}");
-            ExitCode::from(1)
-        }
+        Mode::Subcommand => Outcome::failed(why),
         Mode::Wrapper => {
             let (program, rustc_args) = match args.get(1..).and_then(|a| a.split_first()) {
                 Some(split) => split,
-                None => return ExitCode::from(1),
+                None => return Outcome::failed("called as a rustc wrapper without a rustc"),
             };
             match rustc_args::decide(rustc_args) {
                 rustc_args::Decision::Handle(inv) => {
@@ -287,8 +280,7 @@ pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> ExitCode {
                 let _ = record.save(&record::dir_for(Path::new(&out_dir)));
             }
             if strict() {
-                strict_error(&crate_name, why);
-                return ExitCode::from(1);
+                return Outcome::strict_failure(&crate_name, why);
             }
             let real = crate::getenv(env_keys::REAL_LINKER).unwrap_or_else(|| "cc".into());
             linker::run_real_linker(&real, args.get(1..).unwrap_or_default())

@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 use super::cgu::{inline_cgu, unit_left_out};
+use super::outcome::strict_text;
 use super::own_codegen;
 use super::record::{dir_for, LeftCall, Record};
 use super::rustc_args::{decide, with_emit, without_codegen_option, Decision, Invocation};
 use super::{
-    archive, env_keys, exit_code, is_unit, log, strict, strict_error, unit_bitcode, HelperSet,
+    archive, env_keys, exit_code, is_unit, log, strict, unit_bitcode, HelperSet, Level, Outcome,
 };
 use crate::link::Codegen;
 use crate::manifest::Manifest;
@@ -60,21 +61,17 @@ fn cannot_run(program: &OsString, e: &std::io::Error) -> String {
 }
 
 /// Runs rustc with the original arguments and passes its exit code through.
-pub(super) fn pass_through(program: &OsString, args: &[OsString]) -> ExitCode {
+pub(super) fn pass_through(program: &OsString, args: &[OsString]) -> Outcome {
     match rustc_command(program, args).status() {
         Ok(status) => exit_code(status),
-        Err(e) => {
-            eprintln!("error: cinline: {}", cannot_run(program, &e));
-            ExitCode::from(1)
-        }
+        Err(e) => Outcome::failed(cannot_run(program, &e)),
     }
 }
 
 /// `args`: rustc's path, then its arguments.
-pub(super) fn run(args: &[OsString]) -> ExitCode {
+pub(super) fn run(args: &[OsString]) -> Outcome {
     let Some((program, rustc_args)) = args.split_first() else {
-        eprintln!("error: cinline: called as a rustc wrapper without a rustc");
-        return ExitCode::from(1);
+        return Outcome::failed("called as a rustc wrapper without a rustc");
     };
     if getenv(env_keys::ACTIVE).is_some() {
         // Called back by the wrapper cinline chains: rustc, as asked.
@@ -121,14 +118,13 @@ fn only_skipped(
     rustc_args: &[OsString],
     inv: &Invocation,
     skipped: Vec<String>,
-) -> ExitCode {
+) -> Outcome {
     if strict() {
-        strict_error(&inv.crate_name, &skipped.join("; "));
-        return ExitCode::from(1);
+        return Outcome::strict_failure(&inv.crate_name, &skipped.join("; "));
     }
-    let code = pass_through(program, rustc_args);
-    if code != ExitCode::SUCCESS {
-        return code;
+    let rustc = pass_through(program, rustc_args);
+    if !rustc.success() {
+        return rustc;
     }
     let record = Record {
         crate_name: inv.crate_name.clone(),
@@ -151,15 +147,14 @@ pub(super) fn fall_back(
     inv: &Invocation,
     helpers: Option<&HelperSet>,
     why: &str,
-) -> ExitCode {
+) -> Outcome {
     if strict() {
-        strict_error(&inv.crate_name, why);
-        return ExitCode::from(1);
+        return Outcome::strict_failure(&inv.crate_name, why);
     }
-    let code = pass_through(program, rustc_args);
-    if code != ExitCode::SUCCESS {
+    let rustc = pass_through(program, rustc_args);
+    if !rustc.success() {
         // rustc itself failed and said why: nothing of cinline's to add.
-        return code;
+        return rustc;
     }
     let kind = inv.archive_types().next().unwrap_or("link").to_string();
     let mut record = Record {
@@ -194,17 +189,20 @@ pub(super) fn fall_back(
 /// Says what was left for each record (one warning line per record, or
 /// under `CINLINE_STRICT` one error line and a failure), saves the records,
 /// and marks the crate to be built again if something failed.
-fn finish(inv: &Invocation, records: Vec<Record>) -> ExitCode {
-    let mut code = ExitCode::SUCCESS;
+fn finish(inv: &Invocation, records: Vec<Record>) -> Outcome {
+    let mut outcome = Outcome::exit(ExitCode::SUCCESS);
     let mut retry = false;
     for mut record in records {
         record.test = inv.test;
         if let Some(summary) = record.summary() {
             if strict() && record.incomplete() {
-                strict_error(&inv.crate_name, &summary);
-                code = ExitCode::from(1);
+                outcome.code = ExitCode::from(1);
+                outcome.say(Level::Error, strict_text(&inv.crate_name, &summary));
             } else {
-                eprintln!("warning: cinline: crate `{}`: {summary}", inv.crate_name);
+                outcome.say(
+                    Level::Warning,
+                    format!("crate `{}`: {summary}", inv.crate_name),
+                );
             }
         }
         retry |= record.failed();
@@ -213,7 +211,7 @@ fn finish(inv: &Invocation, records: Vec<Record>) -> ExitCode {
     if retry {
         retry_next_time(inv);
     }
-    code
+    outcome
 }
 
 /// Makes cargo build the crate again next time: a dependency on a file
@@ -302,7 +300,7 @@ fn handle(
     helpers: &HelperSet,
     target: &str,
     skipped: Vec<String>,
-) -> ExitCode {
+) -> Outcome {
     if strict() && !skipped.is_empty() {
         return only_skipped(program, rustc_args, inv, skipped);
     }
@@ -374,14 +372,15 @@ fn handle(
     if !output.status.success() {
         // Under CINLINE_STRICT: the linker wrapper refused (its record
         // says why; rustc shows the linker's output among much else).
+        let mut outcome = exit_code(output.status);
         if let Some(summary) = link
             .as_ref()
             .filter(|r| r.incomplete())
             .and_then(Record::summary)
         {
-            strict_error(&inv.crate_name, &summary);
+            outcome.say(Level::Error, strict_text(&inv.crate_name, &summary));
         }
-        return exit_code(output.status);
+        return outcome;
     }
     let mut records: Vec<Record> = link.into_iter().collect();
     if own_codegen {
