@@ -48,8 +48,8 @@ pub enum Linkage {
 /// Changes go through `&self`, as for [`Function`].
 #[derive(Clone, Copy)]
 pub struct Global<'m> {
-    context: &'m Context,
-    raw: NonNull<api::OpaqueValue>,
+    pub(crate) context: &'m Context,
+    pub(crate) raw: NonNull<api::OpaqueValue>,
     _module: PhantomData<&'m Module<'m>>,
 }
 
@@ -102,7 +102,7 @@ impl<'ctx> Module<'ctx> {
 }
 
 impl<'m> Global<'m> {
-    fn new(context: &'m Context, raw: NonNull<api::OpaqueValue>) -> Self {
+    pub(crate) fn new(context: &'m Context, raw: NonNull<api::OpaqueValue>) -> Self {
         Global {
             context,
             raw,

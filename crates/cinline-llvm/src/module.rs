@@ -2,11 +2,11 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::ffi::{c_char, c_uint, CString};
-use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 
 use crate::api::{self, Api};
 use crate::context::Context;
+use crate::global::Global;
 use crate::target::TargetMachine;
 use crate::{copy_str, take_message, LlvmError};
 
@@ -227,34 +227,34 @@ impl Drop for Module<'_> {
 /// reference into the module, which is neither `Send` nor `Sync`.
 #[derive(Clone, Copy)]
 pub struct Function<'m> {
-    context: &'m Context,
-    raw: NonNull<api::OpaqueValue>,
-    _module: PhantomData<&'m Module<'m>>,
+    /// The function as a global of its module: name, linkage, uses.
+    global: Global<'m>,
 }
 
 impl<'m> Function<'m> {
     pub(crate) fn new(context: &'m Context, raw: NonNull<api::OpaqueValue>) -> Self {
         Function {
-            context,
-            raw,
-            _module: PhantomData,
+            global: Global::new(context, raw),
         }
     }
 
     fn api(&self) -> &'static Api {
-        self.context.api
+        self.global.context.api
+    }
+
+    /// The function as a global of its module (linkage, who uses it).
+    pub fn as_global(&self) -> &Global<'m> {
+        &self.global
     }
 
     /// The function's symbol name.
     pub fn name(&self) -> String {
-        // SAFETY: the function is alive while the module is borrowed.
-        unsafe { value_name(self.api(), self.raw.as_ptr()) }
+        self.global.name()
     }
 
     /// Whether the module only declares the function.
     pub fn is_declaration(&self) -> bool {
-        // SAFETY: as in `name`.
-        unsafe { (self.api().LLVMIsDeclaration)(self.raw.as_ptr()) != 0 }
+        self.global.is_declaration()
     }
 
     /// The value of the string attribute `key` (`"target-features"`...).
@@ -263,7 +263,7 @@ impl<'m> Function<'m> {
         // SAFETY: key passed with its length; the value is copied out.
         unsafe {
             let attr = (api.LLVMGetStringAttributeAtIndex)(
-                self.raw.as_ptr(),
+                self.global.raw.as_ptr(),
                 api::FUNCTION_INDEX,
                 key.as_ptr() as *const c_char,
                 key.len() as c_uint,
@@ -289,13 +289,13 @@ impl<'m> Function<'m> {
         // created in the function's context.
         unsafe {
             let attr = (api.LLVMCreateStringAttribute)(
-                self.context.raw.as_ptr(),
+                self.global.context.raw.as_ptr(),
                 key.as_ptr() as *const c_char,
                 key.len() as c_uint,
                 value.as_ptr() as *const c_char,
                 value.len() as c_uint,
             );
-            (api.LLVMAddAttributeAtIndex)(self.raw.as_ptr(), api::FUNCTION_INDEX, attr);
+            (api.LLVMAddAttributeAtIndex)(self.global.raw.as_ptr(), api::FUNCTION_INDEX, attr);
         }
     }
 
@@ -304,7 +304,7 @@ impl<'m> Function<'m> {
         // SAFETY: key passed with its length.
         unsafe {
             (self.api().LLVMRemoveStringAttributeAtIndex)(
-                self.raw.as_ptr(),
+                self.global.raw.as_ptr(),
                 api::FUNCTION_INDEX,
                 key.as_ptr() as *const c_char,
                 key.len() as c_uint,
@@ -327,7 +327,7 @@ impl<'m> Function<'m> {
         kind != 0
             && unsafe {
                 !(self.api().LLVMGetEnumAttributeAtIndex)(
-                    self.raw.as_ptr(),
+                    self.global.raw.as_ptr(),
                     api::FUNCTION_INDEX,
                     kind,
                 )
@@ -342,8 +342,13 @@ impl<'m> Function<'m> {
         if kind != 0 {
             // SAFETY: a valid kind, created in the function's context.
             unsafe {
-                let attr = (self.api().LLVMCreateEnumAttribute)(self.context.raw.as_ptr(), kind, 0);
-                (self.api().LLVMAddAttributeAtIndex)(self.raw.as_ptr(), api::FUNCTION_INDEX, attr);
+                let attr =
+                    (self.api().LLVMCreateEnumAttribute)(self.global.context.raw.as_ptr(), kind, 0);
+                (self.api().LLVMAddAttributeAtIndex)(
+                    self.global.raw.as_ptr(),
+                    api::FUNCTION_INDEX,
+                    attr,
+                );
             }
         }
     }
@@ -354,10 +359,11 @@ impl<'m> Function<'m> {
         // SAFETY: the attribute array is sized by LLVM's count; keys and
         // values are copied out with their lengths.
         unsafe {
-            let count = (api.LLVMGetAttributeCountAtIndex)(self.raw.as_ptr(), api::FUNCTION_INDEX);
+            let count =
+                (api.LLVMGetAttributeCountAtIndex)(self.global.raw.as_ptr(), api::FUNCTION_INDEX);
             let mut attrs = vec![ptr::null_mut(); count as usize];
             (api.LLVMGetAttributesAtIndex)(
-                self.raw.as_ptr(),
+                self.global.raw.as_ptr(),
                 api::FUNCTION_INDEX,
                 attrs.as_mut_ptr(),
             );
@@ -392,7 +398,7 @@ impl<'m> Function<'m> {
             // SAFETY: a valid kind on this function.
             unsafe {
                 (self.api().LLVMRemoveEnumAttributeAtIndex)(
-                    self.raw.as_ptr(),
+                    self.global.raw.as_ptr(),
                     api::FUNCTION_INDEX,
                     kind,
                 )
@@ -413,8 +419,8 @@ impl<'m> Function<'m> {
                 NonNull::new((api.LLVMGetBasicBlockParent)(block))
             };
             if let Some(caller) = caller {
-                if !out.iter().any(|f| f.raw == caller) {
-                    out.push(Function::new(self.context, caller));
+                if !out.iter().any(|f| f.global.raw == caller) {
+                    out.push(Function::new(self.global.context, caller));
                 }
             }
         });
@@ -454,7 +460,7 @@ impl<'m> Function<'m> {
         // SAFETY: walking the use list of a live function without changing
         // the IR; each user is classified before the callee is read.
         unsafe {
-            let mut u = (api.LLVMGetFirstUse)(self.raw.as_ptr());
+            let mut u = (api.LLVMGetFirstUse)(self.global.raw.as_ptr());
             while !u.is_null() {
                 let user = (api.LLVMGetUser)(u);
                 let is_call = !(api.LLVMIsACallInst)(user).is_null()
@@ -462,7 +468,7 @@ impl<'m> Function<'m> {
                     || !(api.LLVMIsACallBrInst)(user).is_null();
                 visit(
                     user,
-                    is_call && (api.LLVMGetCalledValue)(user) == self.raw.as_ptr(),
+                    is_call && (api.LLVMGetCalledValue)(user) == self.global.raw.as_ptr(),
                 );
                 u = (api.LLVMGetNextUse)(u);
             }
@@ -475,7 +481,7 @@ impl<'m> Function<'m> {
         // SAFETY: the function is alive while its module is borrowed.
         unsafe {
             run_pipeline(self.api(), pipeline, machine, |p, tm, o| {
-                (self.api().LLVMRunPassesOnFunction)(self.raw.as_ptr(), p, tm, o)
+                (self.api().LLVMRunPassesOnFunction)(self.global.raw.as_ptr(), p, tm, o)
             })
         }
     }
@@ -487,7 +493,7 @@ impl<'m> Function<'m> {
         let mut count = 0;
         // SAFETY: walking blocks and instructions without changing them.
         unsafe {
-            let mut block = (api.LLVMGetFirstBasicBlock)(self.raw.as_ptr());
+            let mut block = (api.LLVMGetFirstBasicBlock)(self.global.raw.as_ptr());
             while !block.is_null() {
                 let mut inst = (api.LLVMGetFirstInstruction)(block);
                 while !inst.is_null() {
