@@ -39,6 +39,8 @@ pub enum ErrorKind {
     Helper,
     /// A helper would have the same Rust name as a header function.
     NameClash,
+    /// A `function_macro` prototype is malformed or does not compile.
+    FunctionMacro,
     /// The native static library could not be built.
     Native,
     /// A file cannot be read or written.
@@ -65,6 +67,7 @@ impl Error {
             Kind::AllowlistUnmatched { .. } => ErrorKind::AllowlistUnmatched,
             Kind::Helper { .. } => ErrorKind::Helper,
             Kind::NameClash { .. } => ErrorKind::NameClash,
+            Kind::FunctionMacro { .. } => ErrorKind::FunctionMacro,
             Kind::Native { .. } => ErrorKind::Native,
             Kind::Io { .. } => ErrorKind::Io,
         }
@@ -165,6 +168,14 @@ pub(crate) enum Kind {
         path: PathBuf,
         /// The Rust name both would have.
         name: String,
+    },
+    /// A `function_macro` prototype cannot be made a helper.
+    #[error("function_macro(\"{prototype}\"): {message}")]
+    FunctionMacro {
+        /// The prototype, as given.
+        prototype: String,
+        /// What is wrong, with clang's diagnostic.
+        message: String,
     },
     /// The `cc` crate failed to build the native static library.
     #[error("cannot build the native static library `{lib}`: {message}")]

@@ -11,6 +11,7 @@
 //!     .allowlist_function("io_uring_.*") // what to bind (regular expressions)
 //!     .clang_arg("-I/some/dir")          // for bindgen and for every C compile
 //!     .helpers_file("helpers.c")         // kernel-style rust_helper_* functions
+//!     .function_macro("size_t CMSG_SPACE(size_t len)") // a macro, called from Rust as a function
 //!     .generate();
 //! ```
 //!
@@ -36,6 +37,10 @@
 //!    helpers `__attribute__((always_inline))`, as the kernel's
 //!    `__rust_helper` does. Both bindings are written to
 //!    `$OUT_DIR/bindings.rs`.
+//!    **Function-like macros** declared with [`Builder::function_macro`]
+//!    become helpers too: `$OUT_DIR/cinline_macros.c` includes the headers
+//!    and defines `rust_helper_<NAME>` calling the macro with the
+//!    prototype's parameters, bound as `<NAME>`.
 //! 3. **A native static library** of the wrappers and helpers files, built
 //!    with the [`cc`](https://docs.rs/cc) crate and always linked
 //!    (`cargo:rustc-link-lib=static=cinline_<package>`): the crate builds and
@@ -60,8 +65,11 @@
 //! [`Builder::generate`] panics with a readable message, which fails the
 //! build script; [`Builder::try_generate`] returns an [`Error`]. A header that
 //! does not parse, a helpers file that does not parse or compile (both with
-//! clang's diagnostic), an allowlist pattern that matches nothing, a missing
-//! clang or rustc (with what was tried) are each one error.
+//! clang's diagnostic), an allowlist pattern that matches nothing, a
+//! `function_macro` prototype that is malformed or does not compile against
+//! the headers (naming the prototype, with clang's diagnostic), a missing
+//! clang or rustc (with what was tried) are each one error, whose
+//! [`Error::kind`] says which.
 //!
 //! # Tools
 //!
@@ -121,6 +129,7 @@ mod bindings;
 mod compile;
 mod env;
 mod error;
+mod macros;
 mod toolchain;
 
 use std::collections::BTreeSet;
@@ -133,6 +142,7 @@ pub use error::{Error, ErrorKind};
 use crate::bindings::{Allowlists, ClangSetup, HELPER_PREFIX};
 use crate::env::BuildEnv;
 use crate::error::Kind;
+use crate::macros::Prototype;
 use crate::toolchain::{isystem_args, Toolchain};
 
 /// The bindings file, in `OUT_DIR`.
@@ -146,6 +156,7 @@ pub const WRAPPERS_FILE: &str = "cinline_wrappers.c";
 pub struct Builder {
     headers: Vec<PathBuf>,
     helpers: Vec<PathBuf>,
+    macros: Vec<String>,
     allow: Allowlists,
     clang_args: Vec<String>,
     out_dir: Option<PathBuf>,
@@ -231,6 +242,21 @@ impl Builder {
         self
     }
 
+    /// Makes the function-like macro of the headers that `prototype`
+    /// declares callable from Rust, under the macro's name, and inlinable
+    /// like any helper: `.function_macro("size_t CMSG_SPACE(size_t len)")`,
+    /// `.function_macro("struct cmsghdr *CMSG_FIRSTHDR(struct msghdr *mhdr)")`.
+    /// The prototype gives the C types the macro is used with (a type and a
+    /// name for each parameter, `void` for no result); cinline-build
+    /// writes `rust_helper_<NAME>` calling the macro, in
+    /// `OUT_DIR/cinline_macros.c`. A prototype that does not compile against
+    /// the headers is an error quoting clang. Repeatable; needs
+    /// [`Builder::header`].
+    pub fn function_macro(mut self, prototype: impl Into<String>) -> Builder {
+        self.macros.push(prototype.into());
+        self
+    }
+
     /// Writes to `dir` instead of `$OUT_DIR`.
     pub fn out_dir(mut self, dir: impl AsRef<Path>) -> Builder {
         self.out_dir = Some(dir.as_ref().to_path_buf());
@@ -248,11 +274,23 @@ impl Builder {
 
     /// Generates everything (see the [crate documentation](crate)).
     pub fn try_generate(&self) -> Result<Generated, Error> {
-        if self.headers.is_empty() && self.helpers.is_empty() {
+        if self.headers.is_empty() && self.helpers.is_empty() && self.macros.is_empty() {
             return Err(Kind::NoInput.into());
         }
         let headers = inputs(&self.headers)?;
-        let helpers = inputs(&self.helpers)?;
+        let mut helpers = inputs(&self.helpers)?;
+        let prototypes = self
+            .macros
+            .iter()
+            .map(|m| Prototype::parse(m))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let (Some(first), true) = (prototypes.first(), headers.is_empty()) {
+            return Err(Kind::FunctionMacro {
+                prototype: first.text.clone(),
+                message: "no header to find the macro in (add Builder::header)".into(),
+            }
+            .into());
+        }
         let env = BuildEnv::read(self.out_dir.clone())?;
         std::fs::create_dir_all(&env.out_dir).map_err(Kind::io(&env.out_dir))?;
         // A manifest is only ever left by a run that succeeded: one from an
@@ -286,8 +324,16 @@ impl Builder {
             bound = header_bindings.functions;
             wrappers = header_bindings.wrappers;
         }
-        for helper in &helpers {
-            let helper_bindings = bindings::bind_helpers(helper, &clang)?;
+        let macros_file = match prototypes.is_empty() {
+            true => None,
+            false => Some(macros::write_helpers(&env.out_dir, &headers, &prototypes)?),
+        };
+        for helper in helpers.iter().chain(&macros_file) {
+            let helper_bindings =
+                bindings::bind_helpers(helper, &clang).map_err(|e| match &macros_file {
+                    Some(file) if file == helper => macros::compile_error(&headers, &prototypes, e),
+                    _ => e,
+                })?;
             for symbol in &helper_bindings.helpers {
                 let name = &symbol[HELPER_PREFIX.len()..];
                 if !bound.insert(name.to_string()) {
@@ -304,6 +350,7 @@ impl Builder {
         let bindings_path = env.out_dir.join(BINDINGS_FILE);
         cinline_cc::write_atomic(&bindings_path, code.as_bytes())?;
 
+        helpers.extend(macros_file);
         let sources: Vec<PathBuf> = wrappers.iter().cloned().chain(helpers).collect();
         println!("cargo:rustc-link-search=native={}", env.out_dir.display());
         if sources.is_empty() {

@@ -275,3 +275,66 @@ fn liburing_parses_whatever_other_clangs_are_installed() {
         ["io_uring_cq_advance__extern", "io_uring_prep_nop__extern"]
     );
 }
+
+#[test]
+fn function_like_macros_become_helpers_bound_under_their_names() {
+    let s = Scratch::new(&[("sock.h", "#include <sys/socket.h>\n")]);
+    let generated = generate(
+        &s.builder()
+            .header(s.path("sock.h"))
+            .allowlist_type("msghdr|cmsghdr")
+            .function_macro("size_t CMSG_SPACE(size_t len)")
+            .function_macro("size_t CMSG_LEN(size_t len)")
+            .function_macro("struct cmsghdr *CMSG_FIRSTHDR(struct msghdr *mhdr)")
+            .function_macro("unsigned char *CMSG_DATA(struct cmsghdr *cmsg)"),
+    )
+    .unwrap();
+    let bindings = std::fs::read_to_string(&generated.bindings).unwrap();
+    for name in ["CMSG_SPACE", "CMSG_LEN", "CMSG_FIRSTHDR", "CMSG_DATA"] {
+        assert!(
+            bindings.contains(&format!("#[link_name = \"rust_helper_{name}\"]")),
+            "{bindings}"
+        );
+        assert!(bindings.contains(&format!("pub fn {name}(")), "{bindings}");
+    }
+    assert!(
+        bindings.contains("pub fn CMSG_SPACE(len: usize) -> usize"),
+        "{bindings}"
+    );
+    let manifest = generated.manifest.unwrap();
+    assert!(manifest
+        .symbols
+        .contains(&"rust_helper_CMSG_FIRSTHDR".to_string()));
+    assert!(manifest
+        .bitcode
+        .contains(&PathBuf::from("cinline/cinline_macros.bc")));
+}
+
+#[test]
+fn a_macro_prototype_that_does_not_compile_is_refused_naming_it() {
+    let s = Scratch::new(&[("sock.h", "#include <sys/socket.h>\n")]);
+    let err = generate(
+        &s.builder()
+            .header(s.path("sock.h"))
+            .function_macro("size_t CMSG_SPACE(size_t len)")
+            .function_macro("int NOT_A_MACRO(int x)"),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::FunctionMacro, "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("function_macro(\"int NOT_A_MACRO(int x)\"): does not compile"),
+        "{message}"
+    );
+    assert!(message.contains("NOT_A_MACRO"), "{message}");
+
+    let err = generate(
+        &s.builder()
+            .header(s.path("sock.h"))
+            .function_macro("CMSG_SPACE"),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::FunctionMacro, "{err:?}");
+    let err = generate(&s.builder().function_macro("size_t CMSG_SPACE(size_t len)")).unwrap_err();
+    assert!(err.to_string().contains("no header"), "{err}");
+}
