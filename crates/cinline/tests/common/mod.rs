@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+pub mod example;
 #[path = "../../../../tests/support/mod.rs"]
 mod support;
 pub use support::*;
