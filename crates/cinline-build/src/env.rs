@@ -5,12 +5,15 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use crate::cpu::TargetCpu;
 use crate::error::{Error, Kind};
 
 /// Variables cargo sets for every build script run: cargo already reruns
 /// the script when they change, so no `rerun-if-env-changed` line is
 /// printed for them.
 const SET_BY_CARGO: &[&str] = &[
+    "CARGO_CFG_TARGET_ARCH",
+    "CARGO_ENCODED_RUSTFLAGS",
     "CARGO_MANIFEST_DIR",
     "CARGO_PKG_NAME",
     "HOST",
@@ -61,6 +64,10 @@ pub(crate) struct BuildEnv {
     pub rustc: OsString,
     /// `OPT_LEVEL`; `0` if unset.
     pub opt_level: String,
+    /// `-C target-cpu`/`-C target-feature` in `CARGO_ENCODED_RUSTFLAGS`.
+    pub target_cpu: TargetCpu,
+    /// `CARGO_CFG_TARGET_ARCH`.
+    pub target_arch: Option<String>,
 }
 
 impl BuildEnv {
@@ -79,6 +86,10 @@ impl BuildEnv {
             host: text("HOST"),
             rustc: getenv("RUSTC").unwrap_or_else(|| "rustc".into()),
             opt_level: text("OPT_LEVEL").unwrap_or_else(|| "0".into()),
+            target_cpu: TargetCpu::from_rustflags(
+                &text("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default(),
+            ),
+            target_arch: text("CARGO_CFG_TARGET_ARCH"),
         })
     }
 }

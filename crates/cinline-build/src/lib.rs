@@ -41,6 +41,11 @@
 //!    become helpers too: `$OUT_DIR/cinline_macros.c` includes the headers
 //!    and defines `rust_helper_<NAME>` calling the macro with the
 //!    prototype's parameters, bound as `<NAME>`.
+//!    **The crate's CPU.** With `RUSTFLAGS="-C target-cpu=corei7"` (or
+//!    `-C target-feature=+sse4.2`), the headers are parsed and the C
+//!    compiled for that CPU too: inline functions that use its builtins
+//!    compile, and the helpers carry the features of the Rust code that
+//!    calls them, so that they can be inlined there.
 //! 3. **A native static library** of the wrappers and helpers files, built
 //!    with the [`cc`](https://docs.rs/cc) crate and always linked
 //!    (`cargo:rustc-link-lib=static=cinline_<package>`): the crate builds and
@@ -105,6 +110,8 @@
 //! | `TARGET`, `HOST` | the Rust target and build machine (cargo sets them; rustc's host if unset) |
 //! | `RUSTC` | the rustc asked for the target's LLVM triple (cargo sets it; `rustc` if unset) |
 //! | `OPT_LEVEL` | optimization of the native library (cargo sets it; `0` if unset) |
+//! | `CARGO_ENCODED_RUSTFLAGS` | the crate's `-C target-cpu` and `-C target-feature` (cargo sets it from `RUSTFLAGS` and its config): every C compile and bindgen get `-march=CPU` (`-mcpu=` off x86) and, on x86, `-mFEATURE`/`-mno-FEATURE`, before the clang arguments |
+//! | `CARGO_CFG_TARGET_ARCH` | which of those flags apply (cargo sets it; else the target's first part) |
 //! | `CLANG_PATH`, `CLANG` | the clang that compiles the bitcode |
 //! | `CC_<target>`, `CC_<target_with_underscores>`, `TARGET_CC`, `CC` | the clang, if the first one set names a clang (cc reads them too, for the native library) |
 //! | `LIBCLANG_PATH` | the directory of the libclang bindgen loads |
@@ -127,6 +134,7 @@
 
 mod bindings;
 mod compile;
+mod cpu;
 mod env;
 mod error;
 mod macros;
@@ -307,7 +315,14 @@ impl Builder {
         // bindgen parses for the same target as the bitcode, with clang's
         // include directories after the user's.
         let mut args = vec![format!("--target={}", tools.llvm_triple)];
-        args.extend(self.clang_args.iter().cloned());
+        // The crate's CPU first, so that the user's arguments can override it.
+        let clang_args: Vec<String> = env
+            .target_cpu
+            .c_flags(env.target_arch.as_deref().unwrap_or(&tools.target))
+            .into_iter()
+            .chain(self.clang_args.iter().cloned())
+            .collect();
+        args.extend(clang_args.iter().cloned());
         args.extend(isystem_args(&tools.system_includes));
         let clang = ClangSetup {
             args,
@@ -367,10 +382,10 @@ impl Builder {
         // Bitcode first: clang's diagnostics are kept in the error.
         let bitcode = compile::bitcode_names(&sources);
         for (source, name) in sources.iter().zip(&bitcode) {
-            compile::bitcode(&tools, &self.clang_args, source, &env.out_dir.join(name))?;
+            compile::bitcode(&tools, &clang_args, source, &env.out_dir.join(name))?;
         }
         let lib = format!("cinline_{}", env.package.replace('-', "_"));
-        let archive = compile::native_library(&env, &tools, &self.clang_args, &sources, &lib)?;
+        let archive = compile::native_library(&env, &tools, &clang_args, &sources, &lib)?;
         let manifest = Manifest {
             format: FORMAT,
             package: env.package.clone(),

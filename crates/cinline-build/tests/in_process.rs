@@ -338,3 +338,41 @@ fn a_macro_prototype_that_does_not_compile_is_refused_naming_it() {
     let err = generate(&s.builder().function_macro("size_t CMSG_SPACE(size_t len)")).unwrap_err();
     assert!(err.to_string().contains("no header"), "{err}");
 }
+
+#[test]
+fn helpers_are_compiled_for_the_crates_cpu() {
+    // `_mm_crc32_u32` needs SSE4.2: the wrapper compiles only for a CPU
+    // that has it, which the crate's `-C target-cpu` says.
+    let header = "#include <nmmintrin.h>\n\
+        static inline unsigned crc_step(unsigned c, unsigned v) { return _mm_crc32_u32(c, v); }\n";
+    let s = Scratch::new(&[("crc.h", header)]);
+    let builder = s
+        .builder()
+        .header(s.path("crc.h"))
+        .allowlist_function("crc_step");
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    std::env::remove_var("CARGO_ENCODED_RUSTFLAGS");
+    let err = builder.try_generate().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Compile, "{err}");
+    assert!(
+        err.to_string().contains("sse4.2") || err.to_string().contains("crc32"),
+        "{err}"
+    );
+    // Safe to change: every other generation waits for SERIAL.
+    std::env::set_var("CARGO_ENCODED_RUSTFLAGS", "-C\x1ftarget-cpu=corei7");
+    let result = builder.try_generate();
+    std::env::remove_var("CARGO_ENCODED_RUSTFLAGS");
+    let generated = result.unwrap();
+    let manifest = generated.manifest.unwrap();
+    assert_eq!(manifest.symbols, ["crc_step__extern"]);
+    // The helper is compiled for the crate's CPU, as the Rust code is.
+    let bc = s.path("out").join(&manifest.bitcode[0]);
+    let out = std::process::Command::new("llvm-dis-22")
+        .arg(&bc)
+        .arg("-o")
+        .arg("-")
+        .output()
+        .expect("runs llvm-dis-22 (package llvm-22; scripts/setup.sh installs it)");
+    let ir = String::from_utf8_lossy(&out.stdout);
+    assert!(ir.contains("\"target-cpu\"=\"corei7\""), "{ir}");
+}
