@@ -22,6 +22,22 @@ pub(crate) struct Allowlists {
     pub vars: Vec<String>,
 }
 
+/// A crate's own bindgen configuration ([`crate::Builder::bindgen`]).
+#[derive(Clone)]
+pub(crate) struct BindgenHook(Arc<dyn Fn(bindgen::Builder) -> bindgen::Builder>);
+
+impl BindgenHook {
+    pub fn new(hook: impl Fn(bindgen::Builder) -> bindgen::Builder + 'static) -> BindgenHook {
+        BindgenHook(Arc::new(hook))
+    }
+}
+
+impl std::fmt::Debug for BindgenHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BindgenHook(..)")
+    }
+}
+
 /// The clang arguments of every bindgen run.
 #[derive(Debug, Clone)]
 pub(crate) struct ClangSetup {
@@ -54,12 +70,13 @@ pub(crate) struct HeaderBindings {
     pub functions: BTreeSet<String>,
 }
 
-/// Runs bindgen over `headers` with `static` functions wrapped; the
-/// wrappers go to `wrappers_stem` + `.c`. Every allowlist pattern must
+/// Runs bindgen over `headers` with `static` functions wrapped, after the
+/// crate's own `hooks`; the wrappers go to `wrappers_stem` + `.c`. Every allowlist pattern must
 /// match something in the output.
 pub(crate) fn bind_headers(
     headers: &[PathBuf],
     allow: &Allowlists,
+    hooks: &[BindgenHook],
     clang: &ClangSetup,
     wrappers_stem: &Path,
 ) -> Result<HeaderBindings, Error> {
@@ -72,8 +89,9 @@ pub(crate) fn bind_headers(
         }
         _ => {}
     }
-    let mut builder = clang
-        .builder()
+    // The crate's own configuration first; what cinline needs on top.
+    let builder = hooks.iter().fold(clang.builder(), |b, hook| (hook.0)(b));
+    let mut builder = builder
         .wrap_static_fns(true)
         .wrap_static_fns_path(wrappers_stem);
     for header in headers {

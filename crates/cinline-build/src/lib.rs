@@ -145,9 +145,12 @@ use std::path::{Path, PathBuf};
 
 use cinline_cc::manifest::{Manifest, FORMAT, SUFFIX};
 
+/// The bindgen cinline-build runs, for [`Builder::bindgen`]: the same
+/// version, so that a crate's own configuration applies as it is.
+pub use bindgen;
 pub use error::{Error, ErrorKind};
 
-use crate::bindings::{Allowlists, ClangSetup, HELPER_PREFIX};
+use crate::bindings::{Allowlists, BindgenHook, ClangSetup, HELPER_PREFIX};
 use crate::env::BuildEnv;
 use crate::error::Kind;
 use crate::macros::Prototype;
@@ -167,6 +170,7 @@ pub struct Builder {
     macros: Vec<String>,
     allow: Allowlists,
     clang_args: Vec<String>,
+    bindgen_hooks: Vec<BindgenHook>,
     out_dir: Option<PathBuf>,
 }
 
@@ -265,6 +269,21 @@ impl Builder {
         self
     }
 
+    /// Applies the crate's own bindgen configuration to the header run:
+    /// `.bindgen(|b| b.derive_default(true).rustified_enum("mode_.*"))`.
+    /// cinline-build adds what it needs on top (`wrap_static_fns`, the
+    /// headers, the allowlists and clang arguments given here, cargo's
+    /// callbacks), so a -sys crate keeps its derives, blocklists, enum
+    /// styles and parse callbacks. Repeatable, applied in order. The helper
+    /// runs bind functions only and do not see it.
+    pub fn bindgen(
+        mut self,
+        hook: impl Fn(bindgen::Builder) -> bindgen::Builder + 'static,
+    ) -> Builder {
+        self.bindgen_hooks.push(BindgenHook::new(hook));
+        self
+    }
+
     /// Writes to `dir` instead of `$OUT_DIR`.
     pub fn out_dir(mut self, dir: impl AsRef<Path>) -> Builder {
         self.out_dir = Some(dir.as_ref().to_path_buf());
@@ -334,7 +353,8 @@ impl Builder {
         let mut wrappers = None;
         if !headers.is_empty() {
             let stem = env.out_dir.join(WRAPPERS_FILE).with_extension("");
-            let header_bindings = bindings::bind_headers(&headers, &self.allow, &clang, &stem)?;
+            let header_bindings =
+                bindings::bind_headers(&headers, &self.allow, &self.bindgen_hooks, &clang, &stem)?;
             code.push_str(&header_bindings.code);
             bound = header_bindings.functions;
             wrappers = header_bindings.wrappers;

@@ -376,3 +376,30 @@ fn helpers_are_compiled_for_the_crates_cpu() {
     let ir = String::from_utf8_lossy(&out.stdout);
     assert!(ir.contains("\"target-cpu\"=\"corei7\""), "{ir}");
 }
+
+#[test]
+fn a_crates_own_bindgen_configuration_is_kept() {
+    let header = "#include <stdint.h>\n\
+        enum mode { MODE_A, MODE_B };\n\
+        struct pair { int32_t a, b; };\n\
+        static inline int32_t pair_sum(const struct pair *p) { return p->a + p->b; }\n";
+    let s = Scratch::new(&[("pair.h", header)]);
+    let generated = generate(
+        &s.builder()
+            .header(s.path("pair.h"))
+            .bindgen(|b| b.derive_default(true))
+            .bindgen(|b| b.rustified_enum("mode")),
+    )
+    .unwrap();
+    let bindings = std::fs::read_to_string(&generated.bindings).unwrap();
+    assert!(bindings.contains("pub enum mode {"), "{bindings}");
+    assert!(
+        bindings.contains("Default") && bindings.contains("pub struct pair"),
+        "{bindings}"
+    );
+    // cinline's part on top: the static function is wrapped.
+    assert!(
+        bindings.contains("#[link_name = \"pair_sum__extern\"]"),
+        "{bindings}"
+    );
+}
