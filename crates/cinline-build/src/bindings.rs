@@ -68,6 +68,8 @@ pub(crate) struct HeaderBindings {
     pub wrappers: Option<PathBuf>,
     /// The Rust names of the functions bound.
     pub functions: BTreeSet<String>,
+    /// Functions of the headers left out, with why (a warning was printed).
+    pub left_out: Vec<(String, String)>,
 }
 
 /// Runs bindgen over `headers` with `static` functions wrapped, after the
@@ -106,10 +108,12 @@ pub(crate) fn bind_headers(
     for pattern in &allow.vars {
         builder = builder.allowlist_var(pattern);
     }
-    let code = run_bindgen(builder).map_err(|message| Kind::Bindgen {
+    let bindgen_error = |message| Kind::Bindgen {
         inputs: headers.to_vec(),
         message,
-    })?;
+    };
+    let mut code = run_bindgen(builder.clone()).map_err(bindgen_error)?;
+    // What the headers offer, before any is left out below.
     let items = Items::of(&code);
     for (option, patterns, names) in [
         ("allowlist_function", &allow.functions, &items.functions),
@@ -132,11 +136,61 @@ pub(crate) fn bind_headers(
             }
         }
     }
+    // Functions Rust has no type for are left out rather than bound with
+    // another ABI, each with a warning.
+    let left_out = without_rust_type(&wrappers);
+    if !left_out.is_empty() {
+        let mut builder = builder;
+        for (name, why) in &left_out {
+            println!("cargo:warning=cinline-build: `{name}` is not bound: {why}");
+            builder = builder.blocklist_function(regex::escape(name));
+        }
+        code = run_bindgen(builder).map_err(bindgen_error)?;
+    }
+    let mut functions = items.functions;
+    functions.retain(|f| !left_out.iter().any(|(name, _)| name == f));
     Ok(HeaderBindings {
         code,
         wrappers: wrappers.is_file().then_some(wrappers),
-        functions: items.functions,
+        functions,
+        left_out,
     })
+}
+
+/// The C types of wrapped functions that Rust cannot call with the right
+/// ABI, and why: bindgen binds `long double` as `u128` (x86-64 passes the
+/// one on the stack as 80 bits, the other in two registers).
+const WITHOUT_RUST_TYPE: &[(&str, &str)] = &[(
+    "long double",
+    "it takes or returns `long double`, which Rust has no type for \
+     (bindgen would bind it as `u128`, which is passed otherwise)",
+)];
+
+/// The functions of bindgen's wrapper file (`type foo__extern(params) {
+/// ... }`, one per line) whose prototype uses a type of
+/// [`WITHOUT_RUST_TYPE`], with why.
+fn without_rust_type(wrappers: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(wrappers).unwrap_or_default();
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let Some(prototype) = line.split_once('{').map(|(p, _)| p) else {
+            continue;
+        };
+        let Some(name) = prototype
+            .split_once("__extern(")
+            .map(|(head, _)| head.rsplit(|c: char| !(c.is_alphanumeric() || c == '_')))
+            .and_then(|mut words| words.next())
+        else {
+            continue;
+        };
+        if let Some((_, why)) = WITHOUT_RUST_TYPE
+            .iter()
+            .find(|(ty, _)| prototype.contains(ty))
+        {
+            found.push((name.to_string(), why.to_string()));
+        }
+    }
+    found
 }
 
 /// What a helpers file run produced.

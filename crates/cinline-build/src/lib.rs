@@ -191,6 +191,9 @@ pub struct Generated {
     pub manifest: Option<Manifest>,
     /// The clang that compiled the bitcode.
     pub clang: PathBuf,
+    /// Functions of the headers left out, each with why (`long double`...):
+    /// a `cargo:warning` names each.
+    pub left_out: Vec<(String, String)>,
 }
 
 impl Builder {
@@ -351,6 +354,7 @@ impl Builder {
         let mut code = String::new();
         let mut bound = BTreeSet::new();
         let mut wrappers = None;
+        let mut left_out = Vec::new();
         if !headers.is_empty() {
             let stem = env.out_dir.join(WRAPPERS_FILE).with_extension("");
             let header_bindings =
@@ -358,6 +362,7 @@ impl Builder {
             code.push_str(&header_bindings.code);
             bound = header_bindings.functions;
             wrappers = header_bindings.wrappers;
+            left_out = header_bindings.left_out;
         }
         let macros_file = match prototypes.is_empty() {
             true => None,
@@ -396,6 +401,7 @@ impl Builder {
                 manifest_path: None,
                 manifest: None,
                 clang: tools.clang.path,
+                left_out,
             });
         }
 
@@ -423,6 +429,7 @@ impl Builder {
             manifest_path: Some(manifest_path),
             manifest: Some(manifest),
             clang: tools.clang.path,
+            left_out,
         })
     }
 }

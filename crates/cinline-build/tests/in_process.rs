@@ -403,3 +403,28 @@ fn a_crates_own_bindgen_configuration_is_kept() {
         "{bindings}"
     );
 }
+
+#[test]
+fn functions_rust_cannot_call_with_the_right_abi_are_left_out_and_named() {
+    let header = "static inline long double ld_half(long double x) { return x / 2; }\n\
+        static inline double d_half(double x) { return x / 2; }\n";
+    let s = Scratch::new(&[("ld.h", header)]);
+    let generated = generate(
+        &s.builder()
+            .header(s.path("ld.h"))
+            .allowlist_function("ld_.*")
+            .allowlist_function("d_half"),
+    )
+    .unwrap();
+    let bindings = std::fs::read_to_string(&generated.bindings).unwrap();
+    assert!(!bindings.contains("ld_half"), "{bindings}");
+    assert!(
+        bindings.contains("pub fn d_half(x: f64) -> f64"),
+        "{bindings}"
+    );
+    assert_eq!(generated.left_out.len(), 1, "{:?}", generated.left_out);
+    assert_eq!(generated.left_out[0].0, "ld_half");
+    assert!(generated.left_out[0].1.contains("long double"));
+    let manifest = generated.manifest.unwrap();
+    assert_eq!(manifest.symbols, ["d_half__extern"]);
+}
