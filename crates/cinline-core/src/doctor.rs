@@ -5,12 +5,12 @@
 //! with each usable engine and checks in the object that the helper call is
 //! gone.
 
-use crate::full_message;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
 use crate::cc::{compile, CcOptions};
+use crate::full_message;
 use crate::link::{link, Engine, LinkOptions};
 use crate::report::scan_object;
 use crate::toolchain::{find_libllvm, list_tools, load_libllvm, run, Rustc};

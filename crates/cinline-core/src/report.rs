@@ -20,6 +20,7 @@ use object::{
 
 use crate::bitcode::BitcodeFile;
 use crate::inline_attrs::{mismatches, TargetCheck};
+use crate::link::prepare::type_mismatch;
 use crate::toolchain::{load_libllvm, Rustc};
 use crate::Error;
 
@@ -280,11 +281,11 @@ pub fn report(
         let (Some(def), Some(target)) = (def, target.as_ref()) else {
             return Attributes::Unknown;
         };
-        let callers = crate_module
-            .as_ref()
-            .and_then(|m| m.function(helper))
-            .map(|decl| decl.callers())
-            .unwrap_or_default();
+        let declared = crate_module.as_ref().and_then(|m| m.function(helper));
+        if let Some(why) = declared.as_ref().and_then(|d| type_mismatch(d, &def)) {
+            return Attributes::Mismatches(vec![why]);
+        }
+        let callers = declared.map(|decl| decl.callers()).unwrap_or_default();
         let mut kinds: Vec<String> = if callers.is_empty() {
             mismatches(&def, None, target)
                 .iter()

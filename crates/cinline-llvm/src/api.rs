@@ -32,7 +32,8 @@ opaque!(
     OpaqueTargetMachine,
     OpaquePassBuilderOptions,
     OpaqueError,
-    OpaqueMetadata
+    OpaqueMetadata,
+    OpaqueType
 );
 
 pub type ContextRef = *mut OpaqueContext;
@@ -48,6 +49,7 @@ pub type TargetMachineRef = *mut OpaqueTargetMachine;
 pub type PassBuilderOptionsRef = *mut OpaquePassBuilderOptions;
 pub type ErrorRef = *mut OpaqueError;
 pub type MetadataRef = *mut OpaqueMetadata;
+pub type TypeRef = *mut OpaqueType;
 pub type DiagnosticHandler = unsafe extern "C" fn(DiagnosticInfoRef, *mut c_void);
 
 /// `LLVMAttributeFunctionIndex`.
@@ -91,6 +93,8 @@ macro_rules! api {
 api! {
     LLVMGetVersion: fn(*mut c_uint, *mut c_uint, *mut c_uint);
     LLVMDisposeMessage: fn(*mut c_char);
+    LLVMGlobalGetValueType: fn(ValueRef) -> TypeRef;
+    LLVMPrintTypeToString: fn(TypeRef) -> *mut c_char;
     LLVMContextCreate: fn() -> ContextRef;
     LLVMContextDispose: fn(ContextRef);
     LLVMContextSetDiagnosticHandler: fn(ContextRef, Option<DiagnosticHandler>, *mut c_void);

@@ -257,6 +257,19 @@ impl<'m> Function<'m> {
         self.global.is_declaration()
     }
 
+    /// The function's type as LLVM prints it (`{ double, double } (double,
+    /// double)`). Types are unique within a context: two functions of one
+    /// context have the same type exactly when these are equal.
+    pub fn type_text(&self) -> String {
+        let api = self.api();
+        // SAFETY: the function is alive while its module is borrowed; the
+        // printed string is LLVM's, copied and freed by `take_message`.
+        unsafe {
+            let ty = (api.LLVMGlobalGetValueType)(self.global.raw.as_ptr());
+            take_message(api, (api.LLVMPrintTypeToString)(ty))
+        }
+    }
+
     /// The value of the string attribute `key` (`"target-features"`...).
     pub fn string_attribute(&self, key: &str) -> Option<String> {
         let api = self.api();

@@ -17,11 +17,11 @@ mod one_definition;
 mod options;
 pub(crate) mod prepare;
 
-use crate::full_message;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::full_message;
 use crate::inline_attrs::Mismatch;
 use crate::toolchain::{load_libllvm, Rustc};
 

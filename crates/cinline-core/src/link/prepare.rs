@@ -3,10 +3,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use cinline_llvm::{CodeModel, Context, Module, OptLevel, RelocModel, Version};
+use cinline_llvm::{CodeModel, Context, Function, Module, OptLevel, RelocModel, Version};
 
 use super::options::{self, RelocationModel};
-use super::{Codegen, LinkOptions};
+use super::{Codegen, LinkOptions, OutOfLine};
 use crate::bitcode::BitcodeFile;
 use crate::inline_attrs::{self, Mismatch, TargetCheck};
 use crate::Error;
@@ -32,6 +32,9 @@ pub struct Prepared<'ctx> {
     pub callers: BTreeSet<String>,
     /// Call sites of helpers in the crate.
     pub helper_calls: usize,
+    /// Helpers the crate declares with another IR type than their
+    /// definition's: LLVM never inlines such a call.
+    pub mismatched_types: Vec<OutOfLine>,
 }
 
 /// The architecture part of a target triple, with aliases folded.
@@ -130,6 +133,7 @@ pub fn prepare<'ctx>(
         })
         .collect();
     let helper_calls = called.iter().map(|f| f.call_count()).sum();
+    let mismatched_types = mismatched_types(&called, &helpers);
     let callers = called
         .iter()
         .flat_map(|f| f.callers())
@@ -147,6 +151,40 @@ pub fn prepare<'ctx>(
         modified: checked.modified,
         callers,
         helper_calls,
+        mismatched_types,
+    })
+}
+
+/// The helpers among `called` (the crate's declarations) whose definition
+/// in `helpers` has another IR type. A call through a mismatched type is
+/// not a direct call for LLVM, so it is never inlined; bindgen's binding of
+/// a C `_Complex` does that (a Rust struct of two fields against C's
+/// vector or pair of floats: the same registers, another IR type).
+fn mismatched_types(called: &[Function<'_>], helpers: &[(PathBuf, Module<'_>)]) -> Vec<OutOfLine> {
+    called
+        .iter()
+        .filter_map(|declared| {
+            let name = declared.name();
+            let defined = helpers
+                .iter()
+                .find_map(|(_, m)| m.function(&name).filter(|f| !f.is_declaration()))?;
+            type_mismatch(declared, &defined).map(|reason| OutOfLine {
+                helper: name,
+                reason,
+            })
+        })
+        .collect()
+}
+
+/// Why the crate's `declared` helper cannot be inlined from its
+/// `defined` body because their IR types differ, if they do.
+pub(crate) fn type_mismatch(declared: &Function<'_>, defined: &Function<'_>) -> Option<String> {
+    let (rust, c) = (declared.type_text(), defined.type_text());
+    (rust != c).then(|| {
+        format!(
+            "Rust calls it as `{rust}`, its C definition is `{c}`: LLVM inlines a call only \
+             through the callee's own type (bindgen's binding of a C `_Complex` differs so)"
+        )
     })
 }
 
