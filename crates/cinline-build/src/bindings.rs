@@ -70,6 +70,8 @@ pub(crate) struct HeaderBindings {
     pub functions: BTreeSet<String>,
     /// Functions of the headers left out, with why (a warning was printed).
     pub left_out: Vec<(String, String)>,
+    /// The functions bound that are `inline` but not `static`, sorted.
+    pub inline_functions: Vec<String>,
 }
 
 /// Runs bindgen over `headers` with `static` functions wrapped, after the
@@ -92,33 +94,52 @@ pub(crate) fn bind_headers(
         _ => {}
     }
     // The crate's own configuration first; what cinline needs on top.
-    let builder = hooks.iter().fold(clang.builder(), |b, hook| (hook.0)(b));
-    let mut builder = builder
-        .wrap_static_fns(true)
-        .wrap_static_fns_path(wrappers_stem);
+    let with_hooks = || hooks.iter().fold(clang.builder(), |b, hook| (hook.0)(b));
+    let mut base = with_hooks();
     for header in headers {
-        builder = builder.header(header.to_string_lossy());
+        base = base.header(header.to_string_lossy());
     }
+    let mut selected = base.clone();
     for pattern in &allow.functions {
-        builder = builder.allowlist_function(pattern);
+        selected = selected.allowlist_function(pattern);
     }
     for pattern in &allow.types {
-        builder = builder.allowlist_type(pattern);
+        selected = selected.allowlist_type(pattern);
     }
     for pattern in &allow.vars {
-        builder = builder.allowlist_var(pattern);
+        selected = selected.allowlist_var(pattern);
     }
     let bindgen_error = |message| Kind::Bindgen {
         inputs: headers.to_vec(),
         message,
     };
-    let mut code = run_bindgen(builder.clone()).map_err(bindgen_error)?;
-    // What the headers offer, before any is left out below.
-    let items = Items::of(&code);
+    let main = selected
+        .clone()
+        .wrap_static_fns(true)
+        .wrap_static_fns_path(wrappers_stem);
+    let mut code = run_bindgen(main.clone()).map_err(bindgen_error)?;
+    let bound = Items::of(&code);
+    // With `wrap_static_fns`, bindgen skips the functions that are
+    // `inline` but not `static` (C99 `inline`, GNU `extern inline`); a run
+    // without it names them: those it binds and the main run does not.
+    let all =
+        Items::of(&run_bindgen(selected.generate_inline_functions(true)).map_err(bindgen_error)?);
+    let inline_functions: Vec<String> = all
+        .functions
+        .difference(&bound.functions)
+        .cloned()
+        .collect();
+    // What the headers offer (either run; the other leaves out `static`
+    // functions), before any is left out below.
+    let offered = Items {
+        functions: &bound.functions | &all.functions,
+        types: &bound.types | &all.types,
+        vars: &bound.vars | &all.vars,
+    };
     for (option, patterns, names) in [
-        ("allowlist_function", &allow.functions, &items.functions),
-        ("allowlist_type", &allow.types, &items.types),
-        ("allowlist_var", &allow.vars, &items.vars),
+        ("allowlist_function", &allow.functions, &offered.functions),
+        ("allowlist_type", &allow.types, &offered.types),
+        ("allowlist_var", &allow.vars, &offered.vars),
     ] {
         for pattern in patterns {
             // bindgen anchors each pattern the same way.
@@ -140,21 +161,58 @@ pub(crate) fn bind_headers(
     // another ABI, each with a warning.
     let left_out = without_rust_type(&wrappers);
     if !left_out.is_empty() {
-        let mut builder = builder;
+        let mut main = main;
         for (name, why) in &left_out {
             println!("cargo:warning=cinline-build: `{name}` is not bound: {why}");
-            builder = builder.blocklist_function(regex::escape(name));
+            main = main.blocklist_function(regex::escape(name));
         }
-        code = run_bindgen(builder).map_err(bindgen_error)?;
+        code = run_bindgen(main).map_err(bindgen_error)?;
     }
-    let mut functions = items.functions;
+    if !inline_functions.is_empty() {
+        // The inline functions, and the types they need that the main run
+        // did not bind; everything it bound is left to it.
+        let mut extra = base
+            .generate_inline_functions(true)
+            .allowlist_function(format!("^({})$", escaped_names(&inline_functions)));
+        let known: Vec<&String> = bound
+            .types
+            .iter()
+            .chain(&bound.vars)
+            .chain(&bound.functions)
+            .collect();
+        if !known.is_empty() {
+            extra = extra.blocklist_item(format!("^({})$", escaped_names(&known)));
+        }
+        let extra = run_bindgen(extra).map_err(bindgen_error)?;
+        code.push_str("\n// `inline` functions of the headers, defined for inlining\n");
+        code.push_str(
+            extra
+                .lines()
+                .skip_while(|l| l.starts_with("/*"))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .as_str(),
+        );
+        code.push('\n');
+    }
+    let mut functions = offered.functions;
     functions.retain(|f| !left_out.iter().any(|(name, _)| name == f));
     Ok(HeaderBindings {
         code,
         wrappers: wrappers.is_file().then_some(wrappers),
         functions,
         left_out,
+        inline_functions,
     })
+}
+
+/// `names` as a regular expression alternation, each matched literally.
+fn escaped_names(names: &[impl AsRef<str>]) -> String {
+    names
+        .iter()
+        .map(|n| regex::escape(n.as_ref()))
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 /// The C types of wrapped functions that Rust cannot call with the right

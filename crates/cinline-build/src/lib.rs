@@ -37,6 +37,12 @@
 //!    helpers `__attribute__((always_inline))`, as the kernel's
 //!    `__rust_helper` does. Both bindings are written to
 //!    `$OUT_DIR/bindings.rs`.
+//!    **C99 `inline` functions** (`inline`, not `static`), which bindgen
+//!    skips, are bound as plain functions, and `$OUT_DIR/cinline_inline.c`
+//!    redeclares each `extern` after the headers, which in C99 makes it
+//!    their external definition: the native library and the bitcode define
+//!    them, and cinline inlines them. (A GNU `extern inline` function gets
+//!    no definition that way and is called in the library that has one.)
 //!    **Function-like macros** declared with [`Builder::function_macro`]
 //!    become helpers too: `$OUT_DIR/cinline_macros.c` includes the headers
 //!    and defines `rust_helper_<NAME>` calling the macro with the
@@ -133,6 +139,7 @@
 #![forbid(unsafe_code)]
 
 mod bindings;
+mod c99_inline;
 mod compile;
 mod cpu;
 mod env;
@@ -355,6 +362,7 @@ impl Builder {
         let mut bound = BTreeSet::new();
         let mut wrappers = None;
         let mut left_out = Vec::new();
+        let mut inline_file = None;
         if !headers.is_empty() {
             let stem = env.out_dir.join(WRAPPERS_FILE).with_extension("");
             let header_bindings =
@@ -363,6 +371,13 @@ impl Builder {
             bound = header_bindings.functions;
             wrappers = header_bindings.wrappers;
             left_out = header_bindings.left_out;
+            if !header_bindings.inline_functions.is_empty() {
+                inline_file = Some(c99_inline::write_definitions(
+                    &env.out_dir,
+                    &headers,
+                    &header_bindings.inline_functions,
+                )?);
+            }
         }
         let macros_file = match prototypes.is_empty() {
             true => None,
@@ -391,6 +406,7 @@ impl Builder {
         cinline_cc::write_atomic(&bindings_path, code.as_bytes())?;
 
         helpers.extend(macros_file);
+        helpers.extend(inline_file);
         let sources: Vec<PathBuf> = wrappers.iter().cloned().chain(helpers).collect();
         println!("cargo:rustc-link-search=native={}", env.out_dir.display());
         if sources.is_empty() {

@@ -428,3 +428,31 @@ fn functions_rust_cannot_call_with_the_right_abi_are_left_out_and_named() {
     let manifest = generated.manifest.unwrap();
     assert_eq!(manifest.symbols, ["d_half__extern"]);
 }
+
+#[test]
+fn c99_inline_functions_are_bound_and_defined_for_inlining() {
+    // C99 `inline`, not static (libxdp's xsk.h does this): bindgen alone
+    // binds nothing, and the allowlist would match nothing.
+    let header = "inline __attribute__((always_inline)) int add1(int x) { return x + 1; }\n\
+        static inline int add2(int x) { return x + 2; }\n";
+    let s = Scratch::new(&[("c99.h", header)]);
+    let generated = generate(
+        &s.builder()
+            .header(s.path("c99.h"))
+            .allowlist_function("add1")
+            .allowlist_function("add2"),
+    )
+    .unwrap();
+    let bindings = std::fs::read_to_string(&generated.bindings).unwrap();
+    assert!(
+        bindings.contains("pub fn add1(x: ::std::os::raw::c_int)"),
+        "{bindings}"
+    );
+    assert!(!bindings.contains("add1__extern"), "{bindings}");
+    let manifest = generated.manifest.unwrap();
+    // The native library and the bitcode define `add1` itself.
+    assert_eq!(manifest.symbols, ["add1", "add2__extern"]);
+    assert!(manifest
+        .bitcode
+        .contains(&PathBuf::from("cinline/cinline_inline.bc")));
+}

@@ -63,6 +63,63 @@ impl Example {
     pub fn inlined(&self) -> PathBuf {
         self.ws.join("target/cinline/release").join(&self.program)
     }
+
+    /// Both programs succeed and print what the example's file `expected`
+    /// (relative to its workspace) holds.
+    pub fn assert_both_print(&self, expected: &str) {
+        let expected = std::fs::read_to_string(self.ws.join(expected)).unwrap();
+        for program in [self.plain(), self.inlined()] {
+            let out = Command::new(&program).output().unwrap();
+            assert!(out.status.success(), "{}: {out:?}", program.display());
+            assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+        }
+    }
+
+    /// The plain program keeps each helper of `hot` (the linker drops what
+    /// nothing calls), the inlined one none of those `is_helper` accepts,
+    /// and the report counts no call left.
+    pub fn assert_no_helper_left(&self, is_helper: fn(&str) -> bool, hot: &[&str]) {
+        let plain = symbols_where(&self.plain(), is_helper);
+        for helper in hot {
+            assert!(plain.contains(*helper), "{helper} in {plain:?}");
+        }
+        let inlined = symbols_where(&self.inlined(), is_helper);
+        assert!(inlined.is_empty(), "helpers left: {inlined:?}");
+        let total = self
+            .report
+            .lines()
+            .find(|l| l.starts_with("total:"))
+            .unwrap_or_else(|| panic!("{}", self.report));
+        assert!(total.ends_with(", 0 left"), "{}", self.report);
+    }
+
+    /// `hot_function` calls each helper of `hot` in the plain program and
+    /// none that `is_helper` accepts in the inlined one (x86-64 only).
+    pub fn assert_hot_loop_inlined(
+        &self,
+        hot_function: &str,
+        is_helper: fn(&str) -> bool,
+        hot: &[&str],
+    ) {
+        let Some(plain) = hot_function_calls(&self.plain(), hot_function) else {
+            return;
+        };
+        let inlined = hot_function_calls(&self.inlined(), hot_function).unwrap();
+        eprintln!("{}: the plain {hot_function} calls {plain:?}", self.program);
+        eprintln!(
+            "{}: the inlined {hot_function} calls {inlined:?}",
+            self.program
+        );
+        for helper in hot {
+            assert!(plain.iter().any(|c| c == helper), "{helper} in {plain:?}");
+        }
+        assert!(
+            inlined
+                .iter()
+                .all(|c| !is_helper(c) && !c.starts_with("<unresolved")),
+            "the inlined hot loop calls: {inlined:?}"
+        );
+    }
 }
 
 /// The functions `hot_function` of `exe` calls, by name, as disassembled

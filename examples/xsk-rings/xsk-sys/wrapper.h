@@ -1,0 +1,1 @@
+#include <xdp/xsk.h>
