@@ -24,12 +24,23 @@ pub struct Diagnosis {
     pub problems: Vec<String>,
     /// Engines that inlined the sample helper.
     pub working: Vec<Engine>,
+    /// rustc's libLLVM was loaded: attribute checks and `--reconcile` work
+    /// (without it the llvm-tools engine links without them).
+    pub libllvm_loaded: bool,
 }
 
 impl Diagnosis {
-    /// Inlining works with at least one engine.
+    /// Inlining works with at least one engine, and with the attribute
+    /// checks: a kernel's helpers need `--reconcile`, which needs rustc's
+    /// libLLVM.
     pub fn ok(&self) -> bool {
-        !self.working.is_empty()
+        !self.working.is_empty() && self.libllvm_loaded
+    }
+
+    /// An engine inlined the sample, but without rustc's libLLVM: no
+    /// attribute checks, no `--reconcile`.
+    pub fn attribute_checks_off(&self) -> bool {
+        !self.working.is_empty() && !self.libllvm_loaded
     }
 }
 
@@ -59,6 +70,7 @@ pub fn diagnose() -> Diagnosis {
     ));
     let libllvm =
         find_libllvm(&rustc).and_then(|path| load_libllvm(&rustc).map(|llvm| (path, llvm)));
+    d.libllvm_loaded = libllvm.is_ok();
     match &libllvm {
         Ok((path, llvm)) => d.facts.push(format!(
             "rustc's libLLVM: {} (LLVM {})",

@@ -21,20 +21,28 @@ fn doctor_proves_inlining_with_both_engines() {
 }
 
 #[test]
-fn doctor_reports_an_unloadable_libllvm_and_still_proves_llvm_tools() {
+fn doctor_fails_without_libllvm_saying_attribute_checks_are_off() {
     let out = cinline()
         .arg("doctor")
         .env("CINLINE_LIBLLVM", "/nonexistent/libLLVM.so")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    assert!(!out.status.success(), "{text}");
     assert!(
         text.contains("problem: cannot use rustc's libLLVM: cannot load /nonexistent/libLLVM.so"),
         "{text}"
     );
     assert!(
         text.contains("engines that can run: llvm-tools\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("llvm-tools: the sample helper call was inlined (0 calls left)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not ok: without rustc's libLLVM, attribute checks and --reconcile are off"),
         "{text}"
     );
 }

@@ -113,6 +113,10 @@ pub(super) fn link(
         }
     };
     let resolved = resolve(&opts.codegen, prepared.as_ref().map(|p| &p.krate))?;
+    // clang compiles bitcode for its own default target unless told: the
+    // host's, which fails on another architecture's inline asm (an arm64
+    // kernel built on x86_64). The crate's triple, when its module is read.
+    let triple = prepared.as_ref().map(|p| p.krate.triple());
     if let Some(prepared) = prepared {
         // Hand the tools the helpers as imports, always rewritten; the
         // crate's own file unless the attribute checks changed its module.
@@ -157,6 +161,7 @@ pub(super) fn link(
         "-Wno-override-module",
         "-Wno-unused-command-line-argument",
     ])
+    .args(triple.map(|t| format!("--target={t}")))
     .args(clang_flags(&resolved, opts))
     .arg(&merged)
     .arg("-o")

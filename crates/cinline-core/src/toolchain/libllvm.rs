@@ -11,8 +11,9 @@ use crate::Error;
 
 /// Finds rustc's libLLVM: `$CINLINE_LIBLLVM`, else `libLLVM*.so*` in the
 /// sysroot's `lib` (rustup toolchains), else the libLLVM that
-/// `librustc_driver` links to (distribution rustc), searched in the usual
-/// library directories.
+/// `librustc_driver` (in the sysroot's `lib` or a multiarch directory below
+/// it) links to (distribution rustc), searched in the usual library
+/// directories.
 pub fn find_libllvm(rustc: &Rustc) -> crate::Result<PathBuf> {
     if let Some(path) = crate::env::libllvm() {
         return Ok(path);
@@ -24,13 +25,25 @@ pub fn find_libllvm(rustc: &Rustc) -> crate::Result<PathBuf> {
     if let Some(found) = files_in(&lib).find(|name| is_libllvm(name) && is_elf(&lib.join(name))) {
         return Ok(lib.join(found));
     }
-    if let Some(driver) = files_in(&lib).find(|n| n.starts_with("librustc_driver")) {
-        for needed in needed_libraries(&lib.join(&driver)) {
+    // A distribution's rustc links its LLVM through librustc_driver, which
+    // lives in the sysroot's lib or, on Debian, in its multiarch directory
+    // (sysroot /usr: /usr/lib/x86_64-linux-gnu/librustc_driver-*.so).
+    let mut driver_dirs = vec![lib.clone()];
+    driver_dirs.extend(
+        files_in(&lib)
+            .filter(|d| d.contains("-linux-"))
+            .map(|d| lib.join(d)),
+    );
+    for driver_dir in driver_dirs {
+        let Some(driver) = files_in(&driver_dir).find(|n| n.starts_with("librustc_driver")) else {
+            continue;
+        };
+        for needed in needed_libraries(&driver_dir.join(&driver)) {
             if !is_libllvm(&needed) {
                 continue;
             }
             let mut dirs = vec![
-                lib.clone(),
+                driver_dir.clone(),
                 "/usr/lib/x86_64-linux-gnu".into(),
                 "/usr/lib64".into(),
                 "/usr/lib".into(),
