@@ -183,7 +183,8 @@ pub(crate) fn type_mismatch(declared: &Function<'_>, defined: &Function<'_>) -> 
     (rust != c).then(|| {
         format!(
             "Rust calls it as `{rust}`, its C definition is `{c}`: LLVM inlines a call only \
-             through the callee's own type (bindgen's binding of a C `_Complex` differs so)"
+             through the callee's own type (rustc and clang lower this signature differently, \
+             as they do a C `_Complex` or a small struct returned in a register)"
         )
     })
 }
