@@ -5,7 +5,7 @@
 # Idempotent; needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-packages=(clang-22 llvm-22 lld-22 libclang-22-dev clang-16 liburing-dev libxdp-dev valgrind make csmith libcsmith-dev)
+packages=(clang-22 llvm-22 lld-22 libclang-22-dev clang-16 liburing-dev libxdp-dev libspa-0.2-dev libpipewire-0.3-dev pkg-config valgrind make csmith libcsmith-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -56,6 +56,36 @@ pub const CODEGEN_ONCE: Var = Var {
               cinline generating their code once",
 };
 
+/// Switch off the capture of C compiled by build scripts.
+pub const CAPTURE: Var = Var {
+    name: "CINLINE_CAPTURE",
+    read_by: "cargo cinline",
+    meaning: "0: C that build scripts compile through the `cc` crate is not captured (it is by \
+              default)",
+};
+
+/// Packages whose C is not captured.
+pub const CAPTURE_SKIP: Var = Var {
+    name: "CINLINE_CAPTURE_SKIP",
+    read_by: "cinline-cc (the C compiler wrapper)",
+    meaning: "packages, comma-separated, whose build scripts' C is not captured",
+};
+
+/// The only packages whose C is captured.
+pub const CAPTURE_ONLY: Var = Var {
+    name: "CINLINE_CAPTURE_ONLY",
+    read_by: "cinline-cc (the C compiler wrapper)",
+    meaning: "packages, comma-separated: only their build scripts' C is captured",
+};
+
+/// How large a captured C function may be and still be inlined.
+pub const INLINE_BUDGET: Var = Var {
+    name: "CINLINE_INLINE_BUDGET",
+    read_by: "wrapper",
+    meaning: "LLVM instructions a captured C function may have, with the local functions it \
+              calls, to be inlined (default 200)",
+};
+
 /// Every public variable, in the README's order.
 pub const VARS: &[Var] = &[
     RUSTC,
@@ -67,6 +97,10 @@ pub const VARS: &[Var] = &[
     STRICT,
     LOG,
     CODEGEN_ONCE,
+    CAPTURE,
+    CAPTURE_SKIP,
+    CAPTURE_ONLY,
+    INLINE_BUDGET,
 ];
 
 /// `$CINLINE_LIBLLVM`, if set.
@@ -94,6 +128,53 @@ pub fn strict() -> bool {
 /// `CINLINE_CODEGEN_ONCE=0`).
 pub fn codegen_once() -> bool {
     CODEGEN_ONCE.get().is_none_or(|v| v != "0")
+}
+
+/// Whether `cargo cinline` captures C compiled by build scripts (unless
+/// `CINLINE_CAPTURE=0`).
+pub fn capture() -> bool {
+    CAPTURE.get().is_none_or(|v| v != "0")
+}
+
+/// A comma-separated list of package names, `None` if unset.
+fn packages(var: &Var) -> Option<Vec<String>> {
+    var.get().map(|v| {
+        v.to_string_lossy()
+            .split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect()
+    })
+}
+
+/// `CINLINE_CAPTURE_SKIP`: packages whose C is not captured.
+pub fn capture_skip() -> Vec<String> {
+    packages(&CAPTURE_SKIP).unwrap_or_default()
+}
+
+/// `CINLINE_CAPTURE_ONLY`: the only packages whose C is captured, if set.
+pub fn capture_only() -> Option<Vec<String>> {
+    packages(&CAPTURE_ONLY)
+}
+
+/// The default of [`inline_budget`].
+pub const DEFAULT_INLINE_BUDGET: usize = 200;
+
+/// `CINLINE_INLINE_BUDGET`, or its default; an unreadable value is an
+/// error naming the variable.
+pub fn inline_budget() -> Result<usize, crate::Error> {
+    match INLINE_BUDGET.get() {
+        None => Ok(DEFAULT_INLINE_BUDGET),
+        Some(v) => v
+            .to_string_lossy()
+            .trim()
+            .parse()
+            .map_err(|_| crate::Error::BadVariable {
+                name: INLINE_BUDGET.name,
+                value: v.to_string_lossy().into_owned(),
+                expected: "a number of instructions",
+            }),
+    }
 }
 
 /// Where `CINLINE_LOG` sends the wrapper's log.

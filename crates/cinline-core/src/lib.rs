@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bitcode;
+pub mod capture;
 pub mod cargo;
 pub mod doctor;
 pub mod env;

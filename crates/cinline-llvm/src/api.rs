@@ -124,6 +124,7 @@ api! {
     LLVMGetFirstGlobalAlias: fn(ModuleRef) -> ValueRef;
     LLVMGetNextGlobalAlias: fn(ValueRef) -> ValueRef;
     LLVMGetValueName2: fn(ValueRef, *mut usize) -> *const c_char;
+    LLVMSetValueName2: fn(ValueRef, *const c_char, usize);
     LLVMIsDeclaration: fn(ValueRef) -> Bool;
     LLVMGetLinkage: fn(ValueRef) -> c_int;
     LLVMSetLinkage: fn(ValueRef, c_int);

@@ -12,6 +12,7 @@ use crate::context::Context;
 use crate::module::{
     value_name, Function, Module, LINKAGE_APPENDING, LINKAGE_AVAILABLE_EXTERNALLY,
     LINKAGE_EXTERNAL, LINKAGE_INTERNAL, LINKAGE_LINKONCE_ODR, LINKAGE_PRIVATE, LINKAGE_WEAK_ODR,
+    VISIBILITY_HIDDEN,
 };
 
 /// What a [`Global`] is.
@@ -191,6 +192,25 @@ impl<'m> Global<'m> {
         unsafe {
             (self.api().LLVMSetComdat)(self.raw.as_ptr(), ptr::null_mut());
             (self.api().LLVMSetLinkage)(self.raw.as_ptr(), LINKAGE_AVAILABLE_EXTERNALLY);
+        }
+        true
+    }
+
+    /// Renames a local (`static`) function or variable to `name` and makes
+    /// it global with hidden visibility: still one definition, in the
+    /// object generated from this module, but now one that code inlined
+    /// into other modules of the same link can refer to (ThinLTO's
+    /// promotion of locals). False for anything not local.
+    pub fn promote(&self, name: &str) -> bool {
+        if self.linkage() != Linkage::Local || self.is_declaration() {
+            return false;
+        }
+        // SAFETY: a defined global of a live module; LLVM copies the name
+        // (making it unique in the module if it is taken).
+        unsafe {
+            (self.api().LLVMSetValueName2)(self.raw.as_ptr(), name.as_ptr().cast(), name.len());
+            (self.api().LLVMSetLinkage)(self.raw.as_ptr(), LINKAGE_EXTERNAL);
+            (self.api().LLVMSetVisibility)(self.raw.as_ptr(), VISIBILITY_HIDDEN);
         }
         true
     }

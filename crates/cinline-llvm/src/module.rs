@@ -25,6 +25,8 @@ pub(crate) const LINKAGE_APPENDING: i32 = 7;
 pub(crate) const LINKAGE_INTERNAL: i32 = 8;
 pub(crate) const LINKAGE_PRIVATE: i32 = 9;
 pub(crate) const LINKAGE_COMMON: i32 = 14;
+/// `LLVMHiddenVisibility`.
+pub(crate) const VISIBILITY_HIDDEN: i32 = 1;
 
 impl<'ctx> Module<'ctx> {
     /// # Safety

@@ -86,7 +86,7 @@ pub(crate) fn main(args: &[OsString]) -> ExitCode {
             let _ = CargoCinline::command().print_help();
             ExitCode::SUCCESS
         }
-        None => match subcommand::run_cargo(&cli.cargo) {
+        None => match subcommand::run_cargo(&cli.cargo, &mut |n| eprintln!("cinline: note: {n}")) {
             Ok(status) => cinline_core::cargo::exit_code(status).code,
             Err(e) => {
                 eprintln!("error: cinline: {:#}", anyhow::Error::new(e));

@@ -103,6 +103,8 @@ pub fn inline_cgu(
             output: output.clone(),
             codegen: codegen.clone(),
             reconcile: true,
+            captured: helpers.captured.clone(),
+            budget: crate::env::inline_budget()?,
             ..LinkOptions::default()
         },
         rustc,
@@ -135,7 +137,14 @@ pub fn left_calls(
     helpers: &HelperSet,
     outcome: &LinkOutcome,
 ) -> crate::Result<Vec<LeftCall>> {
-    Ok(code_references(bitcode, object, &helpers.symbols)?
+    // The helpers the crate called: inlined C code may call other functions
+    // of a captured library, which are no calls left from Rust.
+    let called = if outcome.called_helpers.is_empty() {
+        &helpers.symbols
+    } else {
+        &outcome.called_helpers
+    };
+    Ok(code_references(bitcode, object, called)?
         .into_iter()
         // A kept copy nothing calls still counts once.
         .map(|(helper, (refs, defined))| (helper, refs.max(usize::from(defined))))

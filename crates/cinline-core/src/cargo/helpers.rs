@@ -1,9 +1,11 @@
 //! The helpers a crate can inline: found through the manifests in its `-L`
-//! directories.
+//! directories, and the C captured from build scripts in them
+//! ([`crate::capture`]).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use crate::capture::{store, CapturedLib};
 use crate::manifest::Manifest;
 use crate::toolchain::Version;
 
@@ -16,8 +18,21 @@ pub struct HelperSet {
     pub bitcode: Vec<PathBuf>,
     /// Every helper symbol.
     pub symbols: BTreeSet<String>,
-    /// The packages that wrote the manifests (`mini-sys`).
+    /// The packages that wrote the manifests (`mini-sys`), or built
+    /// captured libraries.
     pub packages: Vec<String>,
+    /// Static libraries built from captured C, whose functions the crate's
+    /// units import as they call them.
+    pub captured: Vec<CapturedLib>,
+    /// The directories they were found in.
+    pub captured_dirs: Vec<PathBuf>,
+}
+
+/// Whether any of `dirs` (a crate's `-L` directories) holds a manifest or
+/// captured C: only then may the crate inline anything.
+pub fn may_inline(dirs: &[PathBuf]) -> bool {
+    dirs.iter()
+        .any(|d| !Manifest::find_in(d).is_empty() || store::holds_capture(d))
 }
 
 impl HelperSet {
@@ -28,7 +43,33 @@ impl HelperSet {
         let mut paths: Vec<PathBuf> = dirs.iter().flat_map(|d| Manifest::find_in(d)).collect();
         paths.sort();
         paths.dedup();
-        HelperSet::from_manifests(&paths, target, engine)
+        let (mut set, skipped) = HelperSet::from_manifests(&paths, target, engine);
+        // A directory with a manifest is cinline-build's: its bitcode is
+        // already there, and its library is the helpers'.
+        let captured: Vec<PathBuf> = dirs
+            .iter()
+            .filter(|d| store::holds_capture(d) && Manifest::find_in(d).is_empty())
+            .cloned()
+            .collect();
+        set.add_captured(&captured);
+        (set, skipped)
+    }
+
+    /// Adds the captured libraries of `dirs`.
+    pub fn add_captured(&mut self, dirs: &[PathBuf]) {
+        for dir in dirs {
+            let libs = store::captured_libs(dir);
+            if libs.is_empty() {
+                continue;
+            }
+            for lib in libs {
+                self.symbols
+                    .extend(lib.objects.iter().flat_map(|o| o.functions.iter().cloned()));
+                self.packages.push(lib.package.clone());
+                self.captured.push(lib);
+            }
+            self.captured_dirs.push(dir.clone());
+        }
     }
 
     /// Like [`HelperSet::find`], from manifest paths.
@@ -60,7 +101,7 @@ impl HelperSet {
 
     /// Whether there is nothing to inline.
     pub fn is_empty(&self) -> bool {
-        self.bitcode.is_empty()
+        self.bitcode.is_empty() && self.captured.is_empty()
     }
 }
 

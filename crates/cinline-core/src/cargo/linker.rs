@@ -31,7 +31,11 @@ fn context() -> crate::Result<Context> {
     let target = getenv(env_keys::TARGET)
         .map(|t| t.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let (helpers, skipped) = HelperSet::from_manifests(&manifests, &target, rustc.llvm);
+    let (mut helpers, skipped) = HelperSet::from_manifests(&manifests, &target, rustc.llvm);
+    let captured: Vec<PathBuf> = getenv(env_keys::CAPTURED)
+        .map(|m| std::env::split_paths(&m).collect())
+        .unwrap_or_default();
+    helpers.add_captured(&captured);
     if let Some(skipped) = skipped.into_iter().next() {
         return Err(crate::Error::ManifestSkipped(Box::new(skipped)));
     }

@@ -11,7 +11,7 @@
 //! real one). Whatever fails, the build goes on with rustc's own objects and
 //! a warning, unless `CINLINE_STRICT=1`.
 
-mod archive;
+pub(crate) mod archive;
 mod cgu;
 pub mod chain;
 mod helpers;
@@ -44,6 +44,16 @@ pub(crate) mod env_keys {
     pub const REAL_LINKER: &str = "__CINLINE_REAL_LINKER";
     /// The manifests to use, as a path list.
     pub const MANIFESTS: &str = "__CINLINE_MANIFESTS";
+    /// The `-L` directories holding captured C, as a path list.
+    pub const CAPTURED: &str = "__CINLINE_CAPTURED";
+    /// Set by `cargo cinline` for `cinline-cc`: the C compiler the `cc`
+    /// crate would have run (`cc`, `$CC`...).
+    pub const CC_ORIGINAL: &str = "__CINLINE_CC_ORIGINAL";
+    /// Set by `cargo cinline` for `cinline-cc`: the clang that captures.
+    pub const CC_CLANG: &str = "__CINLINE_CC_CLANG";
+    /// Set by `cargo cinline` for `cinline-cc`: rustc's libLLVM, which
+    /// promotes locals (unset: no promotion).
+    pub const CC_LIBLLVM: &str = "__CINLINE_CC_LIBLLVM";
     /// The Rust target of the crate.
     pub const TARGET: &str = "__CINLINE_TARGET";
     /// The rustc of the crate, described (`Rustc::to_json`).
@@ -75,7 +85,12 @@ pub enum Mode {
     Wrapper,
     /// rustc's linker.
     Linker,
+    /// The C compiler of build scripts (executable named `cinline-cc`).
+    Compiler,
 }
+
+/// The name of the executable that is the C compiler of build scripts.
+pub const COMPILER_NAME: &str = "cinline-cc";
 
 /// The first arguments of the `cinline` CLI (its commands, and options such
 /// as `--help`, which start with `-`): never the path of a rustc. The
@@ -129,7 +144,9 @@ impl Mode {
                 && a != "cinline"
                 && !CLI_COMMANDS.contains(&a.as_ref())
         });
-        if linker {
+        if name(0).strip_suffix(std::env::consts::EXE_SUFFIX) == Some(COMPILER_NAME) {
+            Some(Mode::Compiler)
+        } else if linker {
             Some(Mode::Linker)
         } else if (wrapper && rustc_given)
             || name(1).starts_with("rustc")
@@ -155,6 +172,7 @@ pub fn run(mode: Mode, args: Vec<OsString>) -> Outcome {
         Mode::Subcommand => panic!("`cargo cinline` is run by the binary, through `subcommand`"),
         Mode::Wrapper => wrapper::run(&args[1..]),
         Mode::Linker => linker::run(&args[1..]),
+        Mode::Compiler => crate::capture::compiler::run(&args[1..]),
     }
 }
 
@@ -226,12 +244,10 @@ pub fn exit_code(status: std::process::ExitStatus) -> Outcome {
 pub fn needs_worker(mode: Mode, args: &[OsString]) -> bool {
     match mode {
         Mode::Subcommand => false,
+        Mode::Compiler => crate::capture::compiler::loads_llvm(args.get(1..).unwrap_or_default()),
         Mode::Linker => true,
         Mode::Wrapper => match rustc_args::decide(args.get(2..).unwrap_or_default()) {
-            rustc_args::Decision::Handle(inv) => inv
-                .search_dirs
-                .iter()
-                .any(|d| !crate::manifest::Manifest::find_in(d).is_empty()),
+            rustc_args::Decision::Handle(inv) => helpers::may_inline(&inv.search_dirs),
             _ => false,
         },
     }
@@ -244,6 +260,9 @@ pub fn needs_worker(mode: Mode, args: &[OsString]) -> bool {
 pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> Outcome {
     match mode {
         Mode::Subcommand => Outcome::failed(why),
+        Mode::Compiler => {
+            crate::capture::compiler::after_crash(args.get(1..).unwrap_or_default(), why)
+        }
         Mode::Wrapper => {
             let (program, rustc_args) = match args.get(1..).and_then(|a| a.split_first()) {
                 Some(split) => split,

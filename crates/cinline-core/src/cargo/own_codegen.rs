@@ -178,6 +178,8 @@ fn compile_unit(
             output: output.clone(),
             codegen: codegen.clone(),
             reconcile: true,
+            captured: helpers.captured.clone(),
+            budget: crate::env::inline_budget()?,
             known_helpers: helpers.symbols.clone(),
             ..LinkOptions::default()
         },

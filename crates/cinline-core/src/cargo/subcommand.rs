@@ -92,8 +92,13 @@ fn target_dir_of_cargo_args(args: &[OsString]) -> Option<PathBuf> {
 
 /// Runs `cargo ARGS` (a cargo command and its arguments, unchanged) with
 /// this executable as `RUSTC_WRAPPER`, the wrapper the user had chained
-/// behind it, in the [`target_dir`]; returns cargo's exit status.
-pub fn run_cargo(args: &[OsString]) -> Result<ExitStatus, SubcommandError> {
+/// behind it, in the [`target_dir`], and `cinline-cc` as the C compiler of
+/// build scripts ([`crate::capture`]); returns cargo's exit status. What
+/// the user should know before cargo starts goes to `note`.
+pub fn run_cargo(
+    args: &[OsString],
+    note: &mut dyn FnMut(String),
+) -> Result<ExitStatus, SubcommandError> {
     let me = std::env::current_exe().map_err(SubcommandError::OwnExecutable)?;
     let mut cmd = Command::new(cargo_program());
     cmd.args(args)
@@ -122,6 +127,17 @@ pub fn run_cargo(args: &[OsString]) -> Result<ExitStatus, SubcommandError> {
         }
     }
     cmd.env_remove("CARGO_BUILD_RUSTC_WRAPPER");
+    if crate::env::capture() {
+        match crate::capture::compiler::cargo_env(args) {
+            Ok(vars) => {
+                cmd.envs(vars);
+            }
+            Err(why) => note(format!(
+                "C compiled by build scripts is not captured: {why} (set {}=0 to say nothing)",
+                crate::env::CAPTURE.name
+            )),
+        }
+    }
     if let Some(dir) = target_dir_of_cargo_args(args) {
         cmd.env("CARGO_TARGET_DIR", dir);
     }

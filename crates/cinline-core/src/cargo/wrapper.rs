@@ -16,7 +16,6 @@ use super::{
     archive, env_keys, exit_code, is_unit, log, strict, unit_bitcode, HelperSet, Level, Outcome,
 };
 use crate::link::Codegen;
-use crate::manifest::Manifest;
 use crate::toolchain::Rustc;
 use crate::{full_message, getenv};
 
@@ -86,14 +85,10 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
         }
         Decision::NotCompilation => return pass_through(program, rustc_args),
     };
-    if !inv
-        .search_dirs
-        .iter()
-        .any(|d| !Manifest::find_in(d).is_empty())
-    {
+    if !super::helpers::may_inline(&inv.search_dirs) {
         log(|| {
             format!(
-                "crate `{}`: no helper manifest in its -L directories",
+                "crate `{}`: no helper manifest or captured C in its -L directories",
                 inv.crate_name
             )
         });
@@ -325,11 +320,13 @@ fn handle(
         let me = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("cinline"));
         let real = inv.linker.clone().unwrap_or_else(|| PathBuf::from("cc"));
         let manifests = std::env::join_paths(&helpers.manifests).unwrap_or_default();
+        let captured = std::env::join_paths(&helpers.captured_dirs).unwrap_or_default();
         args.push("-C".into());
         args.push(format!("linker={}", me.display()).into());
         cmd.env(env_keys::LINKER, "1")
             .env(env_keys::REAL_LINKER, real)
             .env(env_keys::MANIFESTS, manifests)
+            .env(env_keys::CAPTURED, captured)
             .env(env_keys::TARGET, target)
             .env(env_keys::RUSTC, rustc.to_json())
             .env(

@@ -161,6 +161,7 @@ pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<Lin
         mismatches: prepared.mismatches,
         warnings: Vec::new(),
         helper_calls: prepared.helper_calls,
+        called_helpers: prepared.called_helpers,
         out_of_line,
     })
 }

@@ -88,6 +88,7 @@ pub(super) fn link(
     let mut outcome_symbols = Vec::new();
     let mut mismatches = Vec::new();
     let mut helper_calls = 0;
+    let mut called_helpers = std::collections::BTreeSet::new();
     let ctx = llvm.map(Llvm::context);
     let mut prepared = match (&ctx, llvm) {
         (Some(ctx), Some(llvm)) => Some(prepare(ctx, llvm.version(), opts)?),
@@ -140,6 +141,7 @@ pub(super) fn link(
             .collect::<cinline_cc::Result<_>>()?;
         outcome_symbols = prepared.helper_symbols;
         helper_calls = prepared.helper_calls;
+        called_helpers = prepared.called_helpers;
         mismatches = prepared.mismatches;
     } else if opts.reconcile {
         warnings.push("attribute reconciliation needs rustc's libLLVM; skipped".into());
@@ -173,6 +175,7 @@ pub(super) fn link(
         mismatches,
         warnings,
         helper_calls,
+        called_helpers,
         out_of_line,
     })
 }

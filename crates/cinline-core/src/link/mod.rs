@@ -136,6 +136,12 @@ pub struct LinkOptions {
     /// manifests): a crate that declares none of them is compiled without
     /// reading the helpers at all.
     pub known_helpers: std::collections::BTreeSet<String>,
+    /// Static libraries of captured C: the functions of theirs the crate
+    /// declares are imported within [`LinkOptions::budget`]
+    /// ([`crate::capture::import`]).
+    pub captured: Vec<crate::capture::CapturedLib>,
+    /// The inlining budget for captured functions, in LLVM instructions.
+    pub budget: usize,
 }
 
 /// A helper the link kept out of line on purpose: calls to it go to its
@@ -159,6 +165,9 @@ pub struct LinkOutcome {
     pub warnings: Vec<String>,
     /// Call sites of helpers in the crate before inlining.
     pub helper_calls: usize,
+    /// The helpers the crate calls (empty when unknown: the llvm-tools
+    /// engine without libLLVM).
+    pub called_helpers: std::collections::BTreeSet<String>,
     /// Helpers kept out of line on purpose, with the reason (mutable C
     /// state, an unresolved attribute mismatch, `noinline`...).
     pub out_of_line: Vec<OutOfLine>,

@@ -46,7 +46,7 @@ const OUT_OF_LINE_LISTS: [&str; 4] = [
 
 /// Applies [`apply`] to every helper module of `prepared` and returns the
 /// helpers kept out of line that the crate calls, with those LLVM cannot
-/// inline for their type (`Prepared::mismatched_types`).
+/// inline for their type or did not import (`Prepared::left_out`).
 pub(crate) fn apply_all(prepared: &mut Prepared<'_>) -> Vec<OutOfLine> {
     let declared: HashSet<String> = prepared
         .krate
@@ -60,7 +60,7 @@ pub(crate) fn apply_all(prepared: &mut Prepared<'_>) -> Vec<OutOfLine> {
         .iter_mut()
         .flat_map(|(_, module)| apply(module))
         .filter(|o| declared.contains(&o.helper))
-        .chain(prepared.mismatched_types.iter().cloned())
+        .chain(prepared.left_out.iter().cloned())
         .collect();
     out_of_line.sort_by(|a, b| a.helper.cmp(&b.helper));
     out_of_line

@@ -32,9 +32,12 @@ pub struct Prepared<'ctx> {
     pub callers: BTreeSet<String>,
     /// Call sites of helpers in the crate.
     pub helper_calls: usize,
+    /// The helpers the crate calls (declares).
+    pub called_helpers: BTreeSet<String>,
     /// Helpers the crate declares with another IR type than their
-    /// definition's: LLVM never inlines such a call.
-    pub mismatched_types: Vec<OutOfLine>,
+    /// definition's (LLVM never inlines such a call), and captured
+    /// functions not imported (over the inlining budget).
+    pub left_out: Vec<OutOfLine>,
 }
 
 /// The architecture part of a target triple, with aliases folded.
@@ -65,6 +68,7 @@ pub fn prepare<'ctx>(
         .collect();
     let mut helpers = Vec::new();
     let mut helper_symbols = Vec::new();
+    let mut left_out = Vec::new();
     let declares_a_helper = opts.known_helpers.is_empty()
         || krate
             .functions()
@@ -122,6 +126,25 @@ pub fn prepare<'ctx>(
         }
         helpers.push((path.clone(), module));
     }
+    if !opts.captured.is_empty() {
+        let declared = krate
+            .functions()
+            .iter()
+            .filter(|f| f.is_declaration())
+            .map(|f| f.name())
+            .collect();
+        let import = crate::capture::import::import(ctx, &opts.captured, &declared, opts.budget)?;
+        left_out.extend(import.left_out);
+        for (path, module) in import.modules {
+            for symbol in module.defined_symbols() {
+                if !owners.contains_key(&symbol) {
+                    owners.insert(symbol.clone(), path.clone());
+                    helper_symbols.push(symbol);
+                }
+            }
+            helpers.push((path, module));
+        }
+    }
     let called: Vec<_> = krate
         .functions()
         .into_iter()
@@ -132,8 +155,23 @@ pub fn prepare<'ctx>(
                     .is_some_and(|owner| *owner != opts.krate)
         })
         .collect();
-    let helper_calls = called.iter().map(|f| f.call_count()).sum();
-    let mismatched_types = mismatched_types(&called, &helpers);
+    // Captured functions left out before the link are calls too.
+    let not_imported: Vec<_> = krate
+        .functions()
+        .into_iter()
+        .filter(|f| f.is_declaration() && left_out.iter().any(|o| o.helper == f.name()))
+        .collect();
+    let helper_calls = called
+        .iter()
+        .chain(&not_imported)
+        .map(|f| f.call_count())
+        .sum();
+    let called_helpers = called
+        .iter()
+        .chain(&not_imported)
+        .map(|f| f.name())
+        .collect();
+    left_out.extend(mismatched_types(&called, &helpers));
     let callers = called
         .iter()
         .flat_map(|f| f.callers())
@@ -151,7 +189,8 @@ pub fn prepare<'ctx>(
         modified: checked.modified,
         callers,
         helper_calls,
-        mismatched_types,
+        called_helpers,
+        left_out,
     })
 }
 

@@ -1,0 +1,497 @@
+//! `cinline-cc`: the C compiler build scripts run under `cargo cinline`.
+//!
+//! For a compile of one C file (`-c x.c -o x.o`), it runs clang (of rustc's
+//! LLVM) twice with the build script's own flags: once to LLVM bitcode
+//! (front end and optimization: `-emit-llvm`), once from that bitcode to
+//! the object (`-x ir x.bc -Xclang -disable-llvm-passes`: code generation
+//! only). The C front end runs once, and the object is generated from the
+//! very bitcode cinline later inlines from; measured on cc-rs's flags, the
+//! object is byte-identical to a one-step `clang -c`. The bitcode is kept
+//! in the build script's store ([`super::store`]).
+//!
+//! Everything else (the `cc` crate's compiler detection, assembly, links,
+//! `-E`) and every compile clang refuses runs the compiler the build would
+//! have used (`__CINLINE_CC_ORIGINAL`), exactly as given: the crate builds
+//! as before, and the store says why it was not captured.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+use super::policy;
+use super::store::Entry;
+use crate::cargo::{env_keys, exit_code, Outcome};
+use crate::{env, getenv};
+
+/// Options that take the next argument as their value.
+const TAKES_VALUE: &[&str] = &[
+    "-o",
+    "-I",
+    "-D",
+    "-U",
+    "-include",
+    "-imacros",
+    "-isystem",
+    "-iquote",
+    "-idirafter",
+    "-isysroot",
+    "-iprefix",
+    "-iwithprefix",
+    "-x",
+    "-MF",
+    "-MT",
+    "-MQ",
+    "-Xclang",
+    "-Xpreprocessor",
+    "-Xassembler",
+    "-Xlinker",
+    "-target",
+    "-arch",
+    "-L",
+    "-l",
+    "-T",
+    "-u",
+    "-z",
+    "-B",
+    "--param",
+];
+
+/// A compile of one C source file to one object.
+#[derive(Debug, PartialEq, Eq)]
+struct Compile {
+    /// The index of the source file in the arguments.
+    source: usize,
+    /// The object file.
+    output: PathBuf,
+}
+
+/// Why a command is not a capturable compile.
+#[derive(Debug, PartialEq, Eq)]
+enum NotCompile {
+    /// Not a compile of C to an object (detection, `-E`, a link...): not
+    /// recorded.
+    Other,
+    /// A compile of something else, or asked in a way cinline does not
+    /// capture: recorded with the reason.
+    Skipped(String),
+}
+
+impl Compile {
+    fn parse(args: &[OsString]) -> Result<Compile, NotCompile> {
+        let text: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        if !text.iter().any(|a| a == "-c") || text.iter().any(|a| a == "-E" || a == "-S") {
+            return Err(NotCompile::Other);
+        }
+        let mut inputs = Vec::new();
+        let mut output = None;
+        let mut i = 0;
+        while i < text.len() {
+            let arg = &text[i];
+            if TAKES_VALUE.contains(&arg.as_str()) {
+                let value = text.get(i + 1).cloned().unwrap_or_default();
+                match arg.as_str() {
+                    "-o" => output = Some(PathBuf::from(&value)),
+                    "-x" if value != "c" => {
+                        return Err(NotCompile::Skipped(format!("`-x {value}`: not C")))
+                    }
+                    _ => {}
+                }
+                i += 2;
+                continue;
+            }
+            if let Some(joined) = arg.strip_prefix("-o").filter(|o| !o.is_empty()) {
+                output = Some(PathBuf::from(joined));
+            } else if arg.starts_with("-flto") || arg.starts_with("-fembed-bitcode") {
+                return Err(NotCompile::Skipped(format!(
+                    "`{arg}`: the build asks for its own bitcode"
+                )));
+            } else if arg == "-emit-llvm" || arg == "-M" || arg == "-MM" {
+                return Err(NotCompile::Other);
+            } else if !arg.starts_with('-') {
+                inputs.push(i);
+            }
+            i += 1;
+        }
+        let [source] = inputs[..] else {
+            return Err(NotCompile::Skipped(format!(
+                "{} input files in one command",
+                inputs.len()
+            )));
+        };
+        if !text[source].ends_with(".c") {
+            let what = match Path::new(&text[source]).extension() {
+                Some(x) if x == "s" || x == "S" || x == "asm" => "assembly".to_string(),
+                _ => "not a C file".to_string(),
+            };
+            return Err(NotCompile::Skipped(format!("{}: {what}", text[source])));
+        }
+        let output = output.ok_or_else(|| NotCompile::Skipped("no `-o` output".into()))?;
+        Ok(Compile { source, output })
+    }
+}
+
+/// The compiler the build would have run: program and leading arguments
+/// (`ccache gcc`), split on whitespace as the `cc` crate splits `CC`.
+fn original() -> (OsString, Vec<OsString>) {
+    let value = getenv(env_keys::CC_ORIGINAL)
+        .map(|v| v.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "cc".into());
+    let mut words = value.split_whitespace().map(OsString::from);
+    let program = words.next().unwrap_or_else(|| "cc".into());
+    (program, words.collect())
+}
+
+/// Runs the original compiler with `args`, its streams the caller's.
+fn run_original(args: &[OsString]) -> Outcome {
+    let (program, leading) = original();
+    match Command::new(&program).args(&leading).args(args).status() {
+        Ok(status) => exit_code(status),
+        Err(e) => Outcome::failed(format!(
+            "cinline-cc: cannot run the C compiler {}: {e}",
+            program.to_string_lossy()
+        )),
+    }
+}
+
+/// Whether the compile `args` loads LLVM (to promote locals), and so runs
+/// in a supervised worker.
+pub fn loads_llvm(args: &[OsString]) -> bool {
+    getenv(env_keys::CC_LIBLLVM).is_some() && Compile::parse(args).is_ok()
+}
+
+/// The worker compiling `args` died (`why`): the original compiler makes
+/// the object, and the store says why.
+pub fn after_crash(args: &[OsString], why: &str) -> Outcome {
+    original_recorded(args, Compile::parse(args).ok().as_ref(), why.to_string())
+}
+
+/// `args`: the compiler's arguments, as the build script gave them.
+pub fn run(args: &[OsString]) -> Outcome {
+    let compile = match Compile::parse(args) {
+        Ok(compile) => compile,
+        Err(NotCompile::Other) => return run_original(args),
+        Err(NotCompile::Skipped(why)) => return original_recorded(args, None, why),
+    };
+    let manifest_dir = getenv("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    if let Err(why) = policy::decide(&package(), manifest_dir.as_deref()) {
+        return original_recorded(args, Some(&compile), why);
+    }
+    let (Some(out_dir), Some(clang)) = (getenv("OUT_DIR"), getenv(env_keys::CC_CLANG)) else {
+        return run_original(args);
+    };
+    match capture(args, &compile, Path::new(&clang)) {
+        Ok(bitcode) => {
+            let saved = std::fs::read(&compile.output)
+                .map_err(crate::Error::read(&compile.output))
+                .and_then(|object| {
+                    let entry = entry(args[compile.source].clone().into(), &compile.output, None);
+                    entry.save(Path::new(&out_dir), &object, Some(&bitcode))
+                });
+            if let Err(e) = saved {
+                let _ = std::fs::remove_file(&bitcode);
+                crate::cargo::log(|| format!("cinline-cc: {}", crate::full_message(&e)));
+            }
+            Outcome::exit(ExitCode::SUCCESS)
+        }
+        Err(why) if env::strict() => Outcome::failed(format!(
+            "cinline-cc: {} not captured ({why}), and {} is set",
+            args[compile.source].to_string_lossy(),
+            env::STRICT.name
+        )),
+        Err(why) => original_recorded(args, Some(&compile), why),
+    }
+}
+
+/// The package whose build script runs this compiler.
+fn package() -> String {
+    getenv("CARGO_PKG_NAME")
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The store entry of a compile of `source` to `object` (`why`: why it is
+/// not captured).
+fn entry(source: PathBuf, object: &Path, why: Option<String>) -> Entry {
+    Entry {
+        package: package(),
+        source,
+        object: object.to_path_buf(),
+        bitcode: None,
+        not_captured: why,
+    }
+}
+
+/// Runs the original compiler; if it made an object, records it as not
+/// captured, because `why`.
+fn original_recorded(args: &[OsString], compile: Option<&Compile>, why: String) -> Outcome {
+    let outcome = run_original(args);
+    let (Some(out_dir), true) = (getenv("OUT_DIR"), outcome.success()) else {
+        return outcome;
+    };
+    let output = compile.map_or_else(|| output_of(args), |c| Some(c.output.clone()));
+    if let (Some(output), Some(source)) = (output, source_of(args)) {
+        if let Ok(object) = std::fs::read(&output) {
+            let _ = entry(source, &output, Some(why)).save(Path::new(&out_dir), &object, None);
+        }
+    }
+    outcome
+}
+
+/// The `-o` value of `args`, if any.
+fn output_of(args: &[OsString]) -> Option<PathBuf> {
+    let i = args.iter().position(|a| a == "-o")?;
+    args.get(i + 1).map(PathBuf::from)
+}
+
+/// The last argument that is not an option: the source, for a record.
+fn source_of(args: &[OsString]) -> Option<PathBuf> {
+    args.iter()
+        .rev()
+        .find(|a| !a.to_string_lossy().starts_with('-'))
+        .map(PathBuf::from)
+}
+
+/// Compiles `compile` with `clang` in two steps (see the module docs);
+/// returns the bitcode file, or why not.
+fn capture(args: &[OsString], compile: &Compile, clang: &Path) -> Result<PathBuf, String> {
+    let bitcode = compile.output.with_extension("cinline.bc");
+    let cross = cross_target(args);
+    // 1. Front end and optimization, to bitcode, with the build's flags.
+    let mut to_bitcode: Vec<OsString> = args.to_vec();
+    if let Some(i) = to_bitcode.iter().position(|a| a == "-o") {
+        to_bitcode[i + 1] = bitcode.clone().into();
+    } else if let Some(arg) = to_bitcode
+        .iter_mut()
+        .find(|a| a.to_string_lossy().starts_with("-o"))
+    {
+        *arg = OsString::from(format!("-o{}", bitcode.display()));
+    }
+    to_bitcode.push("-emit-llvm".into());
+    to_bitcode.extend(cross.clone());
+    let first = Command::new(clang)
+        .args(&to_bitcode)
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", clang.display()))?;
+    if !first.status.success() {
+        let _ = std::fs::remove_file(&bitcode);
+        return Err(refused(clang, &first.stderr));
+    }
+    // 1b. Locals made hidden globals (see `promote`), when rustc's
+    // libLLVM may write bitcode this clang reads.
+    if let Some(libllvm) = getenv(env_keys::CC_LIBLLVM) {
+        let source = std::fs::canonicalize(&args[compile.source]).unwrap_or_default();
+        let tag = super::store::fnv1a(source.as_os_str().as_encoded_bytes());
+        let promoted = cinline_llvm::Llvm::load(Path::new(&libllvm))
+            .map_err(|e| crate::full_message(&e))
+            .and_then(|llvm| {
+                super::promote::promote(llvm, &bitcode, tag).map_err(|e| crate::full_message(&e))
+            });
+        if let Err(why) = promoted {
+            let _ = std::fs::remove_file(&bitcode);
+            return Err(why);
+        }
+    }
+    // 2. Code generation only, from that bitcode, with the same flags (the
+    // preprocessor's are unused: said so by clang, hence the -Wno).
+    let mut to_object: Vec<OsString> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != compile.source)
+        .map(|(_, a)| a.clone())
+        .collect();
+    to_object.extend(cross);
+    to_object.extend(
+        [
+            "-Wno-unused-command-line-argument",
+            "-Xclang",
+            "-disable-llvm-passes",
+            "-x",
+            "ir",
+        ]
+        .map(OsString::from),
+    );
+    to_object.push(bitcode.clone().into());
+    let second = Command::new(clang)
+        .args(&to_object)
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", clang.display()))?;
+    if !second.status.success() {
+        let _ = std::fs::remove_file(&bitcode);
+        return Err(refused(clang, &second.stderr));
+    }
+    // A real compiler's warnings, shown as the build shows them.
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), &first.stderr);
+    Ok(bitcode)
+}
+
+/// `--target=TARGET` when the build script compiles for another target
+/// than the host and the flags name none: clang's default is the host.
+fn cross_target(args: &[OsString]) -> Option<OsString> {
+    let target = getenv("TARGET")?;
+    let host = getenv("HOST")?;
+    let named = args.iter().any(|a| {
+        let a = a.to_string_lossy();
+        a == "-target" || a.starts_with("--target")
+    });
+    (target != host && !named).then(|| {
+        let mut arg = OsString::from("--target=");
+        arg.push(&target);
+        arg
+    })
+}
+
+/// Why clang refused a command: its first error line.
+fn refused(clang: &Path, stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let line = text
+        .lines()
+        .find(|l| l.contains("error"))
+        .unwrap_or("failed")
+        .trim();
+    format!(
+        "{} refused it: {line}",
+        clang
+            .file_name()
+            .unwrap_or(OsStr::new("clang"))
+            .to_string_lossy()
+    )
+}
+
+/// The environment `cargo cinline` gives cargo so that build scripts
+/// compile C through `cinline-cc` (beside this executable), for the cargo
+/// arguments `cargo_args` (`--target`); or why it cannot.
+pub fn cargo_env(cargo_args: &[OsString]) -> Result<Vec<(OsString, OsString)>, String> {
+    let me = std::env::current_exe().map_err(|e| format!("cannot find its own executable: {e}"))?;
+    let exe = me.with_file_name(format!(
+        "{}{}",
+        crate::cargo::COMPILER_NAME,
+        std::env::consts::EXE_SUFFIX
+    ));
+    if !exe.is_file() {
+        return Err(format!("{} is missing", exe.display()));
+    }
+    if exe.to_string_lossy().contains(char::is_whitespace) {
+        // The `cc` crate splits a compiler's path on whitespace.
+        return Err(format!("{}: its path has a space", exe.display()));
+    }
+    let rustc = crate::toolchain::Rustc::find().map_err(|e| crate::full_message(&e))?;
+    let clang = crate::toolchain::find_clang(None, rustc.llvm.major)
+        .map_err(|e| crate::full_message(&e))?;
+    let text: Vec<String> = cargo_args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let target = match text.iter().position(|a| a == "--target") {
+        Some(i) => text.get(i + 1).cloned(),
+        None => text
+            .iter()
+            .find_map(|a| a.strip_prefix("--target="))
+            .map(str::to_string),
+    };
+    let mut vars = compiler_env(&exe, &clang.path, &rustc.host, target.as_deref());
+    // Bitcode written by rustc's LLVM is read by a clang as new or newer.
+    if clang.version.major >= rustc.llvm.major {
+        if let Ok(libllvm) = crate::toolchain::find_libllvm(&rustc) {
+            vars.push((env_keys::CC_LIBLLVM.into(), libllvm.into()));
+        }
+    }
+    Ok(vars)
+}
+
+/// What `cargo cinline` tells the `cc` crate, for `host` and, if given,
+/// `target` (Rust target names): the compiler variable it reads first,
+/// `CC_<target>`, pointing at `cinline-cc`, and the compiler it would have
+/// run otherwise (`CC_<target>` with `-` or `_`, `HOST_CC`/`TARGET_CC`,
+/// `CC`, else `cc`), in `__CINLINE_CC_ORIGINAL`. One original for all: the
+/// host's, unless a target is given.
+pub fn compiler_env(
+    cinline_cc: &Path,
+    clang: &Path,
+    host: &str,
+    target: Option<&str>,
+) -> Vec<(OsString, OsString)> {
+    let triple = target.unwrap_or(host);
+    let kind = if triple == host {
+        "HOST_CC"
+    } else {
+        "TARGET_CC"
+    };
+    let original = [
+        format!("CC_{triple}"),
+        format!("CC_{}", triple.replace('-', "_")),
+        kind.to_string(),
+        "CC".to_string(),
+    ]
+    .iter()
+    .find_map(|name| getenv(name))
+    .unwrap_or_else(|| "cc".into());
+    let mut vars = vec![
+        (OsString::from(env_keys::CC_ORIGINAL), original),
+        (OsString::from(env_keys::CC_CLANG), clang.into()),
+    ];
+    for t in [Some(host), target].into_iter().flatten() {
+        vars.push((format!("CC_{t}").into(), cinline_cc.into()));
+    }
+    vars
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn a_cc_crate_compile_is_recognized() {
+        let args = os(&[
+            "-O3",
+            "-ffunction-sections",
+            "-fPIC",
+            "-I",
+            "inc",
+            "-DX=1",
+            "-o",
+            "out/a.o",
+            "-c",
+            "src/a.c",
+        ]);
+        assert_eq!(
+            Compile::parse(&args),
+            Ok(Compile {
+                source: 9,
+                output: "out/a.o".into()
+            })
+        );
+    }
+
+    #[test]
+    fn other_commands_are_not_compiles() {
+        assert_eq!(
+            Compile::parse(&os(&["-E", "detect.c"])),
+            Err(NotCompile::Other)
+        );
+        assert_eq!(
+            Compile::parse(&os(&["a.o", "-o", "a"])),
+            Err(NotCompile::Other)
+        );
+        assert!(matches!(
+            Compile::parse(&os(&["-c", "a.S", "-o", "a.o"])),
+            Err(NotCompile::Skipped(why)) if why.contains("assembly")
+        ));
+        assert!(matches!(
+            Compile::parse(&os(&["-c", "-flto=thin", "a.c", "-o", "a.o"])),
+            Err(NotCompile::Skipped(_))
+        ));
+        assert!(matches!(
+            Compile::parse(&os(&["-c", "-x", "c++", "a.c", "-o", "a.o"])),
+            Err(NotCompile::Skipped(_))
+        ));
+    }
+}

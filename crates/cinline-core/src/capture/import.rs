@@ -1,0 +1,168 @@
+//! Import only what is called: for one Rust codegen unit, the captured C
+//! functions it calls, small enough to inline, with what they need, cut
+//! out of the library's bitcode into a module of their own. That module
+//! then goes through the link like any helper bitcode (the one-definition
+//! rule, attribute checks, inlining); the library itself stays on the link
+//! line as the out-of-line definition of everything.
+//!
+//! "Small" is the inlining budget (`CINLINE_INLINE_BUDGET` LLVM
+//! instructions): a function's own instructions plus those of the local
+//! (`static`) functions it reaches, which would come along into the unit.
+//! The global functions it calls stay calls into the library. A called
+//! function over the budget is not imported at all: Rust calls it out of
+//! line, and the record says why.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
+
+use cinline_llvm::{
+    CodeModel, Context, Global, GlobalKind, Linkage, Module, OptLevel, RelocModel, TargetSpec,
+};
+
+use super::store::CapturedLib;
+use crate::link::OutOfLine;
+use crate::Error;
+
+/// What one unit imports.
+pub struct Import<'ctx> {
+    /// One module per library object used, with its bitcode file.
+    pub modules: Vec<(PathBuf, Module<'ctx>)>,
+    /// Called functions left out, with why.
+    pub left_out: Vec<OutOfLine>,
+}
+
+/// Cuts the functions of `libs` that `called` names (the functions a unit
+/// declares) out of their bitcode, within `budget`, into modules of `ctx`.
+pub fn import<'ctx>(
+    ctx: &'ctx Context,
+    libs: &[CapturedLib],
+    called: &BTreeSet<String>,
+    budget: usize,
+) -> crate::Result<Import<'ctx>> {
+    let mut import = Import {
+        modules: Vec::new(),
+        left_out: Vec::new(),
+    };
+    for object in libs.iter().flat_map(|lib| &lib.objects) {
+        let wanted: Vec<&String> = object
+            .functions
+            .iter()
+            .filter(|f| called.contains(*f))
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let path = &object.bitcode;
+        let llvm_error = |e: cinline_llvm::LlvmError| Error::Llvm {
+            path: path.clone(),
+            message: e.0,
+        };
+        let bytes = std::fs::read(path).map_err(Error::read(path))?;
+        let mut module = ctx
+            .parse_bitcode(&bytes, &path.to_string_lossy())
+            .map_err(llvm_error)?;
+        let selection = select(&module, &wanted, budget);
+        import.left_out.extend(selection.too_large);
+        if !selection.imported.is_empty() {
+            prune(ctx, &mut module, &selection.imported).map_err(llvm_error)?;
+            import.modules.push((path.clone(), module));
+        }
+    }
+    Ok(import)
+}
+
+/// The functions to import, and the called ones too large.
+struct Selection {
+    imported: BTreeSet<String>,
+    too_large: Vec<OutOfLine>,
+}
+
+/// Picks, from the called functions `wanted`, those within `budget`. The
+/// global functions they call stay calls: clang already inlined into them
+/// what it judged worth inlining, and importing those too would inline a
+/// library's call tree into every caller.
+fn select(module: &Module<'_>, wanted: &[&String], budget: usize) -> Selection {
+    let uses = uses_of(module);
+    let mut imported = BTreeSet::new();
+    let mut too_large = Vec::new();
+    for name in wanted {
+        let Some(root) = module.function(name).map(|f| *f.as_global()) else {
+            continue;
+        };
+        let cost = cost(root, &uses);
+        if cost > budget {
+            too_large.push(OutOfLine {
+                helper: root.name(),
+                reason: format!(
+                    "{cost} LLVM instructions with the local functions it calls, over the \
+                     inlining budget of {budget} ({})",
+                    crate::env::INLINE_BUDGET.name
+                ),
+            });
+        } else {
+            imported.insert(root.name());
+        }
+    }
+    Selection {
+        imported,
+        too_large,
+    }
+}
+
+/// For each global, the globals its definition uses.
+fn uses_of<'m>(module: &'m Module<'_>) -> HashMap<Global<'m>, Vec<Global<'m>>> {
+    let mut uses: HashMap<Global<'m>, Vec<Global<'m>>> = HashMap::new();
+    for used in module.globals() {
+        for user in used.users() {
+            uses.entry(user).or_default().push(used);
+        }
+    }
+    uses
+}
+
+/// The size of `root` with the local globals it reaches: the instructions
+/// of the functions among them, which come along when it is imported.
+fn cost<'m>(root: Global<'m>, uses: &HashMap<Global<'m>, Vec<Global<'m>>>) -> usize {
+    let mut size = 0;
+    let mut seen = HashSet::from([root]);
+    let mut pending = vec![root];
+    while let Some(global) = pending.pop() {
+        size += global.as_function().map_or(0, |f| f.instruction_count());
+        for used in uses.get(&global).into_iter().flatten() {
+            if used.linkage() == Linkage::Local && !used.is_declaration() && seen.insert(*used) {
+                pending.push(*used);
+            }
+        }
+    }
+    size
+}
+
+/// Leaves in `module` the definitions of `keep` and what they use: every
+/// other global function or variable becomes a declaration, and what
+/// nothing uses any more goes.
+fn prune(
+    ctx: &Context,
+    module: &mut Module<'_>,
+    keep: &BTreeSet<String>,
+) -> Result<(), cinline_llvm::LlvmError> {
+    for global in module.globals() {
+        let other_function =
+            global.kind() == GlobalKind::Function && !keep.contains(&global.name());
+        let variable = global.kind() == GlobalKind::Variable;
+        if global.linkage() != Linkage::Local && (other_function || variable) {
+            global.set_available_externally();
+        }
+    }
+    // Variables the kept functions use get their initializers back as
+    // imports later (the one-definition rule): here they are declarations,
+    // so that a table of pointers does not drag in every function it names.
+    let machine = ctx.target_machine(&TargetSpec {
+        triple: &module.triple(),
+        cpu: "",
+        features: "",
+        opt: OptLevel::None,
+        reloc: RelocModel::Default,
+        code_model: CodeModel::Default,
+    })?;
+    module.run_passes("elim-avail-extern,globaldce", &machine)
+}

@@ -1,0 +1,27 @@
+//! Capture: the C that build scripts compile through the `cc` crate, made
+//! inlinable without changing the crates.
+//!
+//! ```text
+//! cargo cinline ── CC_<target>=cinline-cc ──▶ build script (cc crate)
+//!   cinline-cc -c x.c -o x.o ── clang -emit-llvm ──▶ x.bc ── promote ── clang -x ir ──▶ x.o
+//!                                 OUT_DIR/cinline-capture/<object key>.{bc,json}   (store)
+//!   rustc wrapper, -L OUT_DIR ──▶ lib*.a members matched to the store (CapturedLib)
+//!     per unit: the captured functions it calls, within the budget ──▶ import module
+//!     ──▶ the link, as helper bitcode (one-definition rule, attributes, inlining)
+//! ```
+//!
+//! | step | file |
+//! |---|---|
+//! | the compiler wrapper (`cinline-cc`), and what `cargo cinline` tells the `cc` crate | [`compiler`] |
+//! | locals made hidden globals, so that inlined code shares them | [`promote`] |
+//! | which packages are captured (`CINLINE_CAPTURE_ONLY`/`_SKIP`, `[package.metadata.cinline]`) | [`policy`] |
+//! | the store, and the libraries found in a `-L` directory | [`store`] |
+//! | cutting a unit's imports out of a library's bitcode | [`import`] |
+
+pub mod compiler;
+pub mod import;
+pub mod policy;
+pub mod promote;
+pub mod store;
+
+pub use store::{CapturedLib, CapturedObject};
