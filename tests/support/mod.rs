@@ -151,16 +151,20 @@ pub fn copy_dir(from: &Path, to: &Path) {
 
 /// Copies the workspace at `from` (relative to the repository root) into
 /// `to`, and rewrites every relative `path = ".../crates/cinline-build"` of
-/// its manifests to this checkout's absolute path.
+/// its manifests (if any) to this checkout's absolute path.
 pub fn copy_workspace(from: &str, to: &Path) {
     copy_dir(&repo_root().join(from), to);
     let build_crate = repo_root()
         .join("crates/cinline-build")
         .canonicalize()
         .unwrap();
-    let mut patched = 0;
+    let (mut patched, mut mentions) = (0, 0);
     for manifest in manifests(to) {
         let text = std::fs::read_to_string(&manifest).unwrap();
+        mentions += text
+            .lines()
+            .filter(|l| l.contains("crates/cinline-build"))
+            .count();
         let lines: Vec<String> = text
             .lines()
             .map(|line| match line.find("path = \"") {
@@ -179,9 +183,9 @@ pub fn copy_workspace(from: &str, to: &Path) {
             .collect();
         std::fs::write(&manifest, lines.join("\n") + "\n").unwrap();
     }
-    assert!(
-        patched > 0,
-        "{from}: no path dependency on crates/cinline-build"
+    assert_eq!(
+        patched, mentions,
+        "{from}: a mention of crates/cinline-build is no `path = \"...\"` dependency"
     );
 }
 

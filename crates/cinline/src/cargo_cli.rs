@@ -1,11 +1,13 @@
 //! `cargo cinline`: its arguments and what it prints. The work is
 //! `cinline_core::cargo::subcommand`'s.
 
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use cinline_core::capture::summary::PackageCapture;
 use cinline_core::cargo::subcommand::{self, ReportQuery};
 use clap::{CommandFactory as _, Parser, Subcommand};
 
@@ -187,6 +189,46 @@ fn report_text(found: &subcommand::Records) -> String {
         records.len(),
         total_found.saturating_sub(total_left)
     );
+    out.push_str(&captured_text(&found.captured));
+    out
+}
+
+/// The C captured from build scripts, per package: files, functions
+/// inlined, functions left and why.
+fn captured_text(captured: &[PackageCapture]) -> String {
+    let mut out = String::new();
+    if captured.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "C compiled by build scripts:");
+    for p in captured {
+        let libraries: BTreeSet<String> = p
+            .files
+            .iter()
+            .filter_map(|(_, lib)| lib.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {}: {} of {} C file(s) captured ({})",
+            p.package,
+            p.captured(),
+            p.files.len(),
+            libraries.into_iter().collect::<Vec<_>>().join(", ")
+        );
+        for (entry, _) in &p.files {
+            if let Some(why) = &entry.not_captured {
+                let _ = writeln!(out, "    not captured: {}: {why}", entry.source.display());
+            }
+        }
+        if !p.inlined.is_empty() {
+            let names: Vec<&str> = p.inlined.iter().map(String::as_str).collect();
+            let _ = writeln!(out, "    inlined: {}", names.join(", "));
+        }
+        for (function, (calls, why)) in &p.left {
+            let _ = writeln!(out, "    left: {function} ({calls} call(s)): {why}");
+        }
+    }
     out
 }
 

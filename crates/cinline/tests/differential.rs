@@ -19,7 +19,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{cinline, env_number, fixture, run_ok, rustc_lib, CLANG};
+use common::{cinline, csmith_with_checksum, env_number, fixture, run_ok, rustc_lib, CLANG};
 
 /// Flags for compiling a csmith program as helpers.
 const CSMITH_CFLAGS: &[&str] = &["-O2", "-w", "-I/usr/include/csmith", "-Dmain=csmith_main"];
@@ -59,29 +59,6 @@ fn a_source(program: &str, external: bool) -> String {
         "#![no_std]\nextern \"C\" {{\n    {decl}\n}}\n\
          #[no_mangle]\npub extern \"C\" fn a_run() {{\n    // SAFETY: no arguments.\n    unsafe {{\n        {call}\n    }}\n}}\n"
     )
-}
-
-/// `program` with `csmith_checksum()` added: its `main` without the call
-/// of `func_1`, from a fresh checksum: it prints the checksum of the
-/// globals as they are.
-fn with_checksum(program: &str) -> String {
-    let main: Vec<&str> = program
-        .lines()
-        .skip_while(|l| !l.starts_with("int main (void)"))
-        .take_while(|l| *l != "}")
-        .collect();
-    assert!(
-        !main.is_empty(),
-        "no `int main (void)` in the csmith program"
-    );
-    let mut checksum = vec![
-        "int csmith_checksum (void)",
-        "{",
-        "    crc32_context = 0xFFFFFFFFUL;",
-    ];
-    checksum.extend(main.iter().skip(2).filter(|l| l.trim() != "func_1();"));
-    checksum.push("}");
-    format!("{program}\n{}\n", checksum.join("\n"))
 }
 
 /// Links `objects` with `main.c` and runs the program (5 s at most).
@@ -130,7 +107,7 @@ fn check_program(dir: &Path, seed: u64, external: bool) -> Outcome {
             .join("\n");
     }
     let c = d.join("program.c");
-    std::fs::write(&c, with_checksum(&program)).unwrap();
+    std::fs::write(&c, csmith_with_checksum(&program)).unwrap();
     let a = d.join("a.rs");
     std::fs::write(&a, a_source(&program, external)).unwrap();
     for (src, name) in [(a, "a"), (fixture("csmith").join("b.rs"), "b")] {

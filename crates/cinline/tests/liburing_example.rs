@@ -51,7 +51,7 @@ fn built() -> &'static Example {
             Path::new(HEADER).is_file(),
             "{HEADER} is absent (Debian: apt-get install liburing-dev; scripts/setup.sh does)"
         );
-        Example::build("liburing", PROGRAM)
+        Example::build("examples/liburing", PROGRAM)
     })
 }
 

@@ -30,7 +30,7 @@ const HOT_HELPERS: &[&str] = &[
 
 fn built() -> &'static Example {
     static BUILT: OnceLock<Example> = OnceLock::new();
-    BUILT.get_or_init(|| Example::build("socket-macros", "fd-pass"))
+    BUILT.get_or_init(|| Example::build("examples/socket-macros", "fd-pass"))
 }
 
 fn is_macro_helper(name: &str) -> bool {

@@ -42,7 +42,7 @@ fn built() -> &'static Example {
             Path::new(HEADER).is_file(),
             "{HEADER} is absent (Debian: apt-get install libxdp-dev; scripts/setup.sh does)"
         );
-        Example::build("xsk-rings", "xsk-demo")
+        Example::build("examples/xsk-rings", "xsk-demo")
     })
 }
 

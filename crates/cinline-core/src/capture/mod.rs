@@ -17,11 +17,13 @@
 //! | which packages are captured (`CINLINE_CAPTURE_ONLY`/`_SKIP`, `[package.metadata.cinline]`) | [`policy`] |
 //! | the store, and the libraries found in a `-L` directory | [`store`] |
 //! | cutting a unit's imports out of a library's bitcode | [`import`] |
+//! | what `cargo cinline report` says per package | [`summary`] |
 
 pub mod compiler;
 pub mod import;
 pub mod policy;
 pub mod promote;
 pub mod store;
+pub mod summary;
 
 pub use store::{CapturedLib, CapturedObject};

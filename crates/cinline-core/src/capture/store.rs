@@ -146,20 +146,8 @@ fn entries(dir: &Path) -> BTreeMap<String, Entry> {
         .collect()
 }
 
-/// Every entry of `dir`'s store (captured or not), sorted by source.
-pub fn all_entries(dir: &Path) -> Vec<Entry> {
-    let mut all: Vec<Entry> = entries(dir).into_values().collect();
-    all.sort_by(|a, b| a.source.cmp(&b.source));
-    all
-}
-
-/// The static libraries in `dir` with captured objects whose bitcode is
-/// still there.
-pub fn captured_libs(dir: &Path) -> Vec<CapturedLib> {
-    let entries = entries(dir);
-    if entries.is_empty() {
-        return Vec::new();
-    }
+/// The static libraries of `dir` (`lib*.a`), sorted.
+fn archives(dir: &Path) -> Vec<PathBuf> {
     let mut archives: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -169,6 +157,36 @@ pub fn captured_libs(dir: &Path) -> Vec<CapturedLib> {
         .collect();
     archives.sort();
     archives
+}
+
+/// The entries of `dir`'s store whose objects are members of a static
+/// library in `dir` (compiles of anything else, such as the `cc` crate's
+/// flag checks, are left out), each with the library; sorted by source.
+pub fn archived_entries(dir: &Path) -> Vec<(Entry, PathBuf)> {
+    let entries = entries(dir);
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    for archive in archives(dir) {
+        for (_, data) in archive::members(&archive).unwrap_or_default() {
+            if let Some(entry) = entries.get(&ObjectKey::of(&data).stem()) {
+                found.push((entry.clone(), archive.clone()));
+            }
+        }
+    }
+    found.sort_by(|a, b| a.0.source.cmp(&b.0.source));
+    found
+}
+
+/// The static libraries in `dir` with captured objects whose bitcode is
+/// still there.
+pub fn captured_libs(dir: &Path) -> Vec<CapturedLib> {
+    let entries = entries(dir);
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    archives(dir)
         .into_iter()
         .filter_map(|archive| captured_lib(&archive, &entries, dir))
         .collect()

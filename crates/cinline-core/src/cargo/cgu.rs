@@ -25,6 +25,8 @@ pub struct Inlined {
     mismatches: Vec<Mismatch>,
     /// The helpers left, with why.
     left_calls: Vec<LeftCall>,
+    /// The helpers the unit called.
+    called: BTreeSet<String>,
 }
 
 impl Inlined {
@@ -33,21 +35,29 @@ impl Inlined {
         unit_record(
             name,
             self.calls_found,
+            &self.called,
             self.left_calls.clone(),
             &self.mismatches,
         )
     }
 }
 
-/// The record of a unit in which `calls_found` helper calls were found and
-/// `left_calls` are left after a link that met `mismatches`.
+/// The record of a unit in which `calls_found` calls of the helpers
+/// `called` were found and `left_calls` are left after a link that met
+/// `mismatches`.
 pub fn unit_record(
     name: String,
     calls_found: usize,
+    called: &BTreeSet<String>,
     left_calls: Vec<LeftCall>,
     mismatches: &[Mismatch],
 ) -> Unit {
     let left = left_calls.iter().map(|c| c.calls).sum();
+    let inlined = called
+        .iter()
+        .filter(|h| !left_calls.iter().any(|c| c.helper == **h))
+        .cloned()
+        .collect();
     Unit {
         name,
         // Inlining may copy a call (a Rust function inlined in two places
@@ -56,6 +66,7 @@ pub fn unit_record(
         left,
         mismatches: mismatches.iter().map(ToString::to_string).collect(),
         left_calls,
+        inlined,
     }
 }
 
@@ -125,6 +136,7 @@ pub fn inline_cgu(
         calls_found,
         mismatches: outcome.mismatches,
         left_calls,
+        called: calls.into_keys().collect(),
     }))
 }
 
@@ -206,5 +218,6 @@ pub fn unit_left_out(
             reason: reason.to_string(),
         })
         .collect();
-    (!left_calls.is_empty()).then(|| unit_record(name.to_string(), 0, left_calls, &[]))
+    (!left_calls.is_empty())
+        .then(|| unit_record(name.to_string(), 0, &BTreeSet::new(), left_calls, &[]))
 }

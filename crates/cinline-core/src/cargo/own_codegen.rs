@@ -191,6 +191,7 @@ fn compile_unit(
             Ok(unit_record(
                 name.to_string(),
                 outcome.helper_calls,
+                &outcome.called_helpers,
                 left_calls(&bitcode, &object, helpers, &outcome)?,
                 &outcome.mismatches,
             ))

@@ -47,6 +47,10 @@ pub struct Unit {
     /// `left`.
     #[serde(default)]
     pub left_calls: Vec<LeftCall>,
+    /// The helpers it called that are referenced no more: every call
+    /// inlined.
+    #[serde(default)]
+    pub inlined: Vec<String>,
 }
 
 /// Calls of one helper left out of line in a unit.
@@ -237,6 +241,7 @@ mod tests {
                     reason: reason.to_string(),
                 })
                 .collect(),
+            inlined: Vec::new(),
         }
     }
 

@@ -163,6 +163,8 @@ pub struct Records {
     /// One per crate (or link), sorted by crate, kind and stem; empty if
     /// there were none.
     pub records: Vec<Record>,
+    /// The C captured from build scripts, per package.
+    pub captured: Vec<crate::capture::summary::PackageCapture>,
 }
 
 /// The output directory of cargo's `profile`: `dev` and `test` build into
@@ -182,8 +184,10 @@ pub fn records(query: &ReportQuery) -> Records {
         .unwrap_or_else(|| "target/cinline".into());
     let profile = profile_dir(query.profile.as_deref().unwrap_or("dev"));
     let dir = target_dir.join(profile).join("cinline");
+    let records = Record::load_all(&dir);
     Records {
-        records: Record::load_all(&dir),
+        captured: crate::capture::summary::summarize(&target_dir.join(profile), &records),
+        records,
         dir,
     }
 }

@@ -8,24 +8,40 @@ use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget};
 
 use super::{cargo_cinline, command, copy_workspace, symbols_where, timed};
 
-/// `examples/NAME` built with `cargo build --release` and `cargo cinline
-/// build --release` (into `target/cinline`), and `cargo cinline report`.
+/// A workspace (`examples/NAME`, a fixture) built with `cargo build
+/// --release` and `cargo cinline build --release` (into `target/cinline`),
+/// and `cargo cinline report`.
 pub struct Example {
     _dir: tempfile::TempDir,
     /// The copied workspace.
     pub ws: PathBuf,
     /// What `cargo cinline report --release` printed.
     pub report: String,
+    /// What `cargo cinline build --release` printed on stderr.
+    pub stderr: String,
     program: String,
 }
 
 impl Example {
-    /// Builds `examples/name`, whose program is `program`. cinline must not
-    /// warn (no fallback, nothing left for any reason).
-    pub fn build(name: &str, program: &str) -> Example {
+    /// Builds the workspace `path` (relative to the repository root), whose
+    /// program is `program`. cinline must not warn (no fallback, nothing
+    /// left for any reason).
+    pub fn build(path: &str, program: &str) -> Example {
+        let example = Example::build_with(path, program, &[]);
+        assert!(
+            !example.stderr.contains("warning: cinline"),
+            "cinline fell back:\n{}",
+            example.stderr
+        );
+        example
+    }
+
+    /// Like [`Example::build`], with `env` set for `cargo cinline`, and
+    /// whatever cinline says (in [`Example::stderr`]).
+    pub fn build_with(path: &str, program: &str, env: &[(&str, &str)]) -> Example {
         let dir = tempfile::tempdir().unwrap();
-        let ws = dir.path().join(name);
-        copy_workspace(&format!("examples/{name}"), &ws);
+        let ws = dir.path().join(Path::new(path).file_name().unwrap());
+        copy_workspace(path, &ws);
         let cargo = env!("CARGO");
         timed(
             &mut command(cargo, &ws, &["build", "--release"]),
@@ -34,13 +50,10 @@ impl Example {
         // `cargo cinline` is the `cargo-cinline` executable beside `cinline`.
         let subcommand = cargo_cinline();
         let inlined = timed(
-            command(&subcommand, &ws, &["cinline", "build", "--release"]).env("CARGO", cargo),
+            command(&subcommand, &ws, &["cinline", "build", "--release"])
+                .env("CARGO", cargo)
+                .envs(env.iter().copied()),
             "cargo cinline build --release",
-        );
-        let stderr = String::from_utf8_lossy(&inlined.stderr);
-        assert!(
-            !stderr.contains("warning: cinline"),
-            "cinline fell back:\n{stderr}"
         );
         let report = timed(
             command(&subcommand, &ws, &["cinline", "report", "--release"]).env("CARGO", cargo),
@@ -50,6 +63,7 @@ impl Example {
             _dir: dir,
             ws,
             report: String::from_utf8_lossy(&report.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&inlined.stderr).into_owned(),
             program: program.to_string(),
         }
     }
@@ -122,8 +136,8 @@ impl Example {
     }
 }
 
-/// The functions `hot_function` of `exe` calls, by name, as disassembled
-/// by `llvm-objdump-22`: direct calls by the name objdump gives, calls
+/// The functions `hot_function` of `exe` calls (or jumps to: tail calls),
+/// by name, as disassembled by `llvm-objdump-22`: direct calls by the name objdump gives, calls
 /// through the GOT (directly, or through a register loaded from it) by
 /// the symbol the GOT slot's dynamic relocation names; `None` without
 /// llvm-objdump-22 or on another architecture than x86-64.
@@ -206,7 +220,15 @@ pub fn hot_function_calls(exe: &Path, hot_function: &str) -> Option<Vec<String>>
             }
             continue;
         }
-        if !mnemonic.is_some_and(|m| m.starts_with("call")) {
+        // A jump out of the function is a tail call: to a GOT slot or to
+        // another function by name (jumps through registers are jump
+        // tables, inside the function).
+        let tail_call = mnemonic.is_some_and(|m| m.starts_with("jmp"))
+            && ((insn.contains("*0x") && insn.contains("(%rip)"))
+                || insn
+                    .split_once('<')
+                    .is_some_and(|(_, name)| !name.starts_with(hot[0].as_str())));
+        if !mnemonic.is_some_and(|m| m.starts_with("call")) && !tail_call {
             continue;
         }
         let target = if insn.contains("*0x") && insn.contains("(%rip)") {

@@ -189,3 +189,26 @@ pub fn helper_names() -> Vec<String> {
 pub fn helper_refs(object: &Path, helpers: &[String]) -> Vec<String> {
     symbols_among(object, helpers)
 }
+
+/// `program` with `csmith_checksum()` added: its `main` without the call
+/// of `func_1`, from a fresh checksum: it prints the checksum of the
+/// globals as they are.
+pub fn csmith_with_checksum(program: &str) -> String {
+    let main: Vec<&str> = program
+        .lines()
+        .skip_while(|l| !l.starts_with("int main (void)"))
+        .take_while(|l| *l != "}")
+        .collect();
+    assert!(
+        !main.is_empty(),
+        "no `int main (void)` in the csmith program"
+    );
+    let mut checksum = vec![
+        "int csmith_checksum (void)",
+        "{",
+        "    crc32_context = 0xFFFFFFFFUL;",
+    ];
+    checksum.extend(main.iter().skip(2).filter(|l| l.trim() != "func_1();"));
+    checksum.push("}");
+    format!("{program}\n{}\n", checksum.join("\n"))
+}

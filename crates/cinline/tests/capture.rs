@@ -1,0 +1,130 @@
+//! Capture, end to end: `tests/fixtures/capture-ws`, whose -sys crates
+//! compile C with the `cc` crate and know nothing of cinline, built with
+//! `cargo build --release` and `cargo cinline build --release`.
+//!
+//! Checked: the same output (one counter across four codegen units, one
+//! address for a `static` function); the small functions inlined into the
+//! hot loop, the large one left with the budget as the reason; assembly,
+//! a command clang refuses and a package that opts out built as before
+//! and named in the report; `CINLINE_CAPTURE_SKIP`, `CINLINE_CAPTURE=0`,
+//! a larger budget and strict mode.
+
+#![forbid(unsafe_code)]
+
+mod common;
+
+use common::example::Example;
+use common::{cargo_cinline, command, copy_workspace};
+
+use std::sync::OnceLock;
+
+const WORKSPACE: &str = "tests/fixtures/capture-ws";
+const PROGRAM: &str = "cap-app";
+const EXPECTED: &str = "cap-app/expected_output.txt";
+
+fn built() -> &'static Example {
+    static BUILT: OnceLock<Example> = OnceLock::new();
+    BUILT.get_or_init(|| Example::build_with(WORKSPACE, PROGRAM, &[]))
+}
+
+/// The report's lines about `package` (its line and the indented ones
+/// below it).
+fn package_lines(report: &str, package: &str) -> String {
+    let mut lines = report
+        .lines()
+        .skip_while(|l| !l.starts_with(&format!("  {package}: ")));
+    let first = lines
+        .next()
+        .unwrap_or_else(|| panic!("{package} in:\n{report}"));
+    std::iter::once(first)
+        .chain(lines.take_while(|l| l.starts_with("    ")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn both_programs_print_the_expected_output() {
+    built().assert_both_print(EXPECTED);
+}
+
+#[test]
+fn the_small_functions_are_inlined_into_the_hot_loop() {
+    built().assert_hot_loop_inlined(
+        "cap_hot_loop",
+        |n| n.starts_with("cap_"),
+        &["cap_add", "cap_bump"],
+    );
+}
+
+#[test]
+fn the_report_says_what_was_captured_and_why_not() {
+    let report = &built().report;
+    let cap = package_lines(report, "cap-sys");
+    assert!(
+        cap.contains("1 of 2 C file(s) captured (libcap.a)"),
+        "{cap}"
+    );
+    assert!(cap.contains("one.S: assembly"), "{cap}");
+    assert!(cap.contains("inlined: cap_add, cap_bump"), "{cap}");
+    assert!(cap.contains("left: cap_big"), "{cap}");
+    assert!(cap.contains("over the inlining budget of 200"), "{cap}");
+    let refused = package_lines(report, "refuse-sys");
+    assert!(refused.contains("0 of 1 C file(s) captured"), "{refused}");
+    assert!(refused.contains("refused it"), "{refused}");
+    assert!(refused.contains("-Wlogical-op"), "{refused}");
+    let optout = package_lines(report, "optout-sys");
+    assert!(
+        optout.contains("[package.metadata.cinline] capture = false"),
+        "{optout}"
+    );
+    // cinline says what it left, as a warning.
+    assert!(built().stderr.contains("cap_big"), "{}", built().stderr);
+}
+
+#[test]
+fn a_larger_budget_inlines_the_large_function_too() {
+    let example = Example::build_with(WORKSPACE, PROGRAM, &[("CINLINE_INLINE_BUDGET", "100000")]);
+    example.assert_both_print(EXPECTED);
+    let cap = package_lines(&example.report, "cap-sys");
+    assert!(cap.contains("inlined: cap_add, cap_big, cap_bump"), "{cap}");
+    assert!(!cap.contains("left:"), "{cap}");
+}
+
+#[test]
+fn packages_named_in_the_skip_list_are_not_captured() {
+    let example = Example::build_with(WORKSPACE, PROGRAM, &[("CINLINE_CAPTURE_SKIP", "cap-sys")]);
+    example.assert_both_print(EXPECTED);
+    let cap = package_lines(&example.report, "cap-sys");
+    assert!(cap.contains("0 of 2 C file(s) captured"), "{cap}");
+    assert!(cap.contains("named in CINLINE_CAPTURE_SKIP"), "{cap}");
+    assert!(!cap.contains("inlined:"), "{cap}");
+}
+
+#[test]
+fn capture_off_builds_as_before() {
+    let example = Example::build_with(WORKSPACE, PROGRAM, &[("CINLINE_CAPTURE", "0")]);
+    example.assert_both_print(EXPECTED);
+    assert!(
+        !example.report.contains("C compiled by build scripts"),
+        "{}",
+        example.report
+    );
+}
+
+#[test]
+fn strict_mode_fails_on_c_left_uncaptured() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("capture-ws");
+    copy_workspace(WORKSPACE, &ws);
+    let out = command(cargo_cinline(), &ws, &["cinline", "build", "--release"])
+        .env("CARGO", env!("CARGO"))
+        .env("CINLINE_STRICT", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("refuse.c not captured") && stderr.contains("CINLINE_STRICT"),
+        "{stderr}"
+    );
+}
