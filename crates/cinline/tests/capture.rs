@@ -77,8 +77,13 @@ fn the_report_says_what_was_captured_and_why_not() {
         optout.contains("[package.metadata.cinline] capture = false"),
         "{optout}"
     );
-    // cinline says what it left, as a warning.
-    assert!(built().stderr.contains("cap_big"), "{}", built().stderr);
+    // A function over the budget is left by design: no warning (the build
+    // prints what the plain one prints).
+    assert!(
+        !built().stderr.contains("warning: cinline"),
+        "{}",
+        built().stderr
+    );
 }
 
 #[test]

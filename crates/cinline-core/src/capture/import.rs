@@ -98,6 +98,7 @@ fn select(module: &Module<'_>, wanted: &[&String], budget: usize) -> Selection {
                      inlining budget of {budget} ({})",
                     crate::env::INLINE_BUDGET.name
                 ),
+                over_budget: true,
             });
         } else {
             imported.insert(root.name());

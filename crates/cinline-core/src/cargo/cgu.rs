@@ -162,10 +162,8 @@ pub fn left_calls(
         .map(|(helper, (refs, defined))| (helper, refs.max(usize::from(defined))))
         .filter(|(_, calls)| *calls > 0)
         .map(|(helper, calls)| {
-            let reason = outcome
-                .out_of_line
-                .iter()
-                .find(|o| o.helper == helper)
+            let kept = outcome.out_of_line.iter().find(|o| o.helper == helper);
+            let reason = kept
                 .map(|o| o.reason.clone())
                 .or_else(|| {
                     outcome
@@ -179,6 +177,7 @@ pub fn left_calls(
                 helper,
                 calls,
                 reason,
+                over_budget: kept.is_some_and(|o| o.over_budget),
             }
         })
         .collect())
@@ -216,6 +215,7 @@ pub fn unit_left_out(
             helper,
             calls,
             reason: reason.to_string(),
+            over_budget: false,
         })
         .collect();
     (!left_calls.is_empty())

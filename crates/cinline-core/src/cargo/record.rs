@@ -62,6 +62,10 @@ pub struct LeftCall {
     pub calls: usize,
     /// Why, as far as known ("reason unknown" otherwise).
     pub reason: String,
+    /// A captured C function over the inlining budget: left by design, so
+    /// no warning (see [`crate::link::OutOfLine::over_budget`]).
+    #[serde(default)]
+    pub over_budget: bool,
 }
 
 impl Unit {
@@ -105,8 +109,16 @@ impl Record {
     }
 
     /// One short line for the user on what was left and why, or `None`
-    /// when every helper call was inlined and nothing failed.
+    /// when every helper call was inlined and nothing failed. Captured
+    /// functions over the inlining budget count only under
+    /// `CINLINE_STRICT` (they are left by design).
     pub fn summary(&self) -> Option<String> {
+        self.summary_with(crate::env::strict())
+    }
+
+    /// [`Record::summary`], counting the calls left by the budget if
+    /// `budget_counts`.
+    fn summary_with(&self, budget_counts: bool) -> Option<String> {
         let (found, left) = (self.found(), self.left());
         if let Some(why) = &self.fallback {
             let calls = match left {
@@ -116,8 +128,21 @@ impl Record {
             return Some(format!("built without cinline ({why}); {calls}"));
         }
         // Reasons, most calls first, each with the helpers it concerns.
+        // Captured functions over the inlining budget are left by design.
         let mut reasons: Vec<(String, usize, Vec<&str>)> = Vec::new();
-        for call in self.units.iter().flat_map(|u| &u.left_calls) {
+        let by_design: usize = self
+            .units
+            .iter()
+            .flat_map(|u| &u.left_calls)
+            .filter(|c| c.over_budget && !budget_counts)
+            .map(|c| c.calls)
+            .sum();
+        for call in self
+            .units
+            .iter()
+            .flat_map(|u| &u.left_calls)
+            .filter(|c| budget_counts || !c.over_budget)
+        {
             match reasons.iter_mut().find(|r| r.0 == call.reason) {
                 Some(r) => {
                     r.1 += call.calls;
@@ -145,7 +170,7 @@ impl Record {
                 parts.push(w.clone());
             }
         }
-        if parts.is_empty() && left == 0 {
+        if parts.is_empty() && left <= by_design {
             return None;
         }
         let more = match parts.len().saturating_sub(1) {
@@ -239,6 +264,7 @@ mod tests {
                     helper: helper.to_string(),
                     calls: *calls,
                     reason: reason.to_string(),
+                    ..LeftCall::default()
                 })
                 .collect(),
             inlined: Vec::new(),
@@ -272,6 +298,21 @@ mod tests {
             record.summary().unwrap(),
             "4 of 7 helper call(s) left out of line: needs +avx2 (a and 1 more); \
              and 1 more reason(s): see `cargo cinline report`"
+        );
+    }
+
+    #[test]
+    fn calls_left_by_the_budget_are_told_only_under_strict() {
+        let mut record = Record {
+            units: vec![unit(3, &[("big", 1, "over the inlining budget")])],
+            ..Record::default()
+        };
+        record.units[0].left_calls[0].over_budget = true;
+        assert_eq!(record.summary_with(false), None);
+        assert!(record.incomplete());
+        assert_eq!(
+            record.summary_with(true).unwrap(),
+            "1 of 3 helper call(s) left out of line: over the inlining budget (big)"
         );
     }
 

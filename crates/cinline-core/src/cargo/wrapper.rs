@@ -481,6 +481,7 @@ fn rewrite_archive(
                     helper: "(every helper of the unit)".into(),
                     calls: unit.calls_before,
                     reason: why.clone(),
+                    ..LeftCall::default()
                 }];
             }
             record.failures.push(why);

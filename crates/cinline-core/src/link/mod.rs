@@ -152,6 +152,10 @@ pub struct OutOfLine {
     pub helper: String,
     /// Why it is not inlined, for the user.
     pub reason: String,
+    /// Left by the inlining budget of captured C: by design, so no warning
+    /// (the report lists it; `CINLINE_STRICT` still refuses it).
+    #[serde(default)]
+    pub over_budget: bool,
 }
 
 /// What `link` did.
