@@ -14,7 +14,7 @@
 mod common;
 
 use common::example::Example;
-use common::{cargo_cinline, command, copy_workspace};
+use common::{cargo_cinline, command, copy_workspace, timed};
 
 use std::sync::OnceLock;
 
@@ -131,5 +131,34 @@ fn strict_mode_fails_on_c_left_uncaptured() {
     assert!(
         stderr.contains("refuse.c not captured") && stderr.contains("CINLINE_STRICT"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn unoptimized_c_of_the_dev_profile_is_not_captured() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("capture-ws");
+    copy_workspace(WORKSPACE, &ws);
+    let cargo = env!("CARGO");
+    timed(&mut command(cargo, &ws, &["build"]), "cargo build");
+    let built = timed(
+        command(cargo_cinline(), &ws, &["cinline", "build"]).env("CARGO", cargo),
+        "cargo cinline build",
+    );
+    let stderr = String::from_utf8_lossy(&built.stderr);
+    assert!(!stderr.contains("warning: cinline"), "{stderr}");
+    let expected = std::fs::read_to_string(ws.join(EXPECTED)).unwrap();
+    for exe in ["target/debug/cap-app", "target/cinline/debug/cap-app"] {
+        let out = std::process::Command::new(ws.join(exe)).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{exe}");
+    }
+    let report = timed(
+        command(cargo_cinline(), &ws, &["cinline", "report"]).env("CARGO", cargo),
+        "cargo cinline report",
+    );
+    let report = String::from_utf8_lossy(&report.stdout);
+    assert!(
+        package_lines(&report, "cap-sys").contains("c/cap.c: compiled without optimization (-O0)"),
+        "{report}"
     );
 }

@@ -123,10 +123,22 @@ impl Compile {
         };
         if !text[source].ends_with(".c") {
             let what = match Path::new(&text[source]).extension() {
-                Some(x) if x == "s" || x == "S" || x == "asm" => "assembly".to_string(),
-                _ => "not a C file".to_string(),
+                Some(x) if x == "s" || x == "S" || x == "asm" => "assembly",
+                _ => "not a C file",
             };
-            return Err(NotCompile::Skipped(format!("{}: {what}", text[source])));
+            return Err(NotCompile::Skipped(what.into()));
+        }
+        // Unoptimized C (the dev profile) is compiled `optnone noinline`:
+        // nothing to inline, so the original compiler makes it.
+        let optimized = text
+            .iter()
+            .rev()
+            .find_map(|a| a.strip_prefix("-O"))
+            .is_some_and(|level| level != "0");
+        if !optimized {
+            return Err(NotCompile::Skipped(
+                "compiled without optimization (-O0): nothing to inline".into(),
+            ));
         }
         let output = output.ok_or_else(|| NotCompile::Skipped("no `-o` output".into()))?;
         Ok(Compile { source, output })
@@ -482,8 +494,12 @@ mod tests {
             Err(NotCompile::Other)
         );
         assert!(matches!(
-            Compile::parse(&os(&["-c", "a.S", "-o", "a.o"])),
-            Err(NotCompile::Skipped(why)) if why.contains("assembly")
+            Compile::parse(&os(&["-O2", "-c", "a.S", "-o", "a.o"])),
+            Err(NotCompile::Skipped(why)) if why == "assembly"
+        ));
+        assert!(matches!(
+            Compile::parse(&os(&["-O2", "-O0", "-c", "a.c", "-o", "a.o"])),
+            Err(NotCompile::Skipped(why)) if why.contains("-O0")
         ));
         assert!(matches!(
             Compile::parse(&os(&["-c", "-flto=thin", "a.c", "-o", "a.o"])),
