@@ -61,6 +61,23 @@ pub fn import<'ctx>(
         let mut module = ctx
             .parse_bitcode(&bytes, &path.to_string_lossy())
             .map_err(llvm_error)?;
+        // An alias must point to a definition, and pruning turns
+        // definitions into declarations: a file with aliases is not cut.
+        if let Some(alias) = module
+            .globals()
+            .iter()
+            .find(|g| g.kind() == GlobalKind::Alias)
+        {
+            import.left_out.extend(wanted.iter().map(|name| OutOfLine {
+                helper: name.to_string(),
+                reason: format!(
+                    "its C file defines aliases (`{}`), which cinline does not import from",
+                    alias.name()
+                ),
+                by_design: true,
+            }));
+            continue;
+        }
         let selection = select(&module, &wanted, budget);
         import.left_out.extend(selection.too_large);
         if !selection.imported.is_empty() {
@@ -98,7 +115,7 @@ fn select(module: &Module<'_>, wanted: &[&String], budget: usize) -> Selection {
                      inlining budget of {budget} ({})",
                     crate::env::INLINE_BUDGET.name
                 ),
-                over_budget: true,
+                by_design: true,
             });
         } else {
             imported.insert(root.name());

@@ -100,9 +100,26 @@ impl Entry {
     }
 }
 
+/// The store that serves the `-L` directory `dir`: in `dir` (the `cc`
+/// crate's archives are in `OUT_DIR`) or in one of its parents up to the
+/// build script's `out` (a CMake or make build installs its archives into
+/// `OUT_DIR/lib`, `OUT_DIR/build/...`).
+fn store_of(dir: &Path) -> Option<PathBuf> {
+    for ancestor in dir.ancestors().take(4) {
+        let store = ancestor.join(DIR);
+        if store.is_dir() {
+            return Some(store);
+        }
+        if ancestor.file_name().is_some_and(|n| n == "out") {
+            break;
+        }
+    }
+    None
+}
+
 /// Whether `dir` (a `-L` directory) holds captured C.
 pub fn holds_capture(dir: &Path) -> bool {
-    dir.join(DIR).is_dir()
+    store_of(dir).is_some()
 }
 
 /// One object of a static library, compiled by the compiler wrapper.
@@ -128,9 +145,8 @@ pub struct CapturedLib {
 }
 
 /// The entries of `dir`'s store, by object key.
-fn entries(dir: &Path) -> BTreeMap<String, Entry> {
-    let store = dir.join(DIR);
-    std::fs::read_dir(&store)
+fn entries(store: &Path) -> BTreeMap<String, Entry> {
+    std::fs::read_dir(store)
         .into_iter()
         .flatten()
         .flatten()
@@ -146,29 +162,42 @@ fn entries(dir: &Path) -> BTreeMap<String, Entry> {
         .collect()
 }
 
-/// The static libraries of `dir` (`lib*.a`), sorted.
+/// The static libraries of `dir` (`*.a`), sorted.
 fn archives(dir: &Path) -> Vec<PathBuf> {
-    let mut archives: Vec<PathBuf> = std::fs::read_dir(dir)
+    archives_within(dir, 0)
+}
+
+/// The static libraries of `dir` and its subdirectories down to `depth`
+/// levels, sorted.
+fn archives_within(dir: &Path, depth: usize) -> Vec<PathBuf> {
+    let mut archives = Vec::new();
+    for path in std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "a"))
-        .collect();
+    {
+        if path.extension().is_some_and(|x| x == "a") && path.is_file() {
+            archives.push(path);
+        } else if depth > 0 && path.is_dir() && !path.ends_with(DIR) {
+            archives.extend(archives_within(&path, depth - 1));
+        }
+    }
     archives.sort();
     archives
 }
 
-/// The entries of `dir`'s store whose objects are members of a static
-/// library in `dir` (compiles of anything else, such as the `cc` crate's
-/// flag checks, are left out), each with the library; sorted by source.
-pub fn archived_entries(dir: &Path) -> Vec<(Entry, PathBuf)> {
-    let entries = entries(dir);
+/// The entries of the store of `out_dir` (a build script's) whose objects
+/// are members of a static library in it or below (compiles of anything
+/// else, such as the `cc` crate's flag checks, are left out), each with
+/// the library; sorted by source.
+pub fn archived_entries(out_dir: &Path) -> Vec<(Entry, PathBuf)> {
+    let entries = entries(&out_dir.join(DIR));
     if entries.is_empty() {
         return Vec::new();
     }
     let mut found = Vec::new();
-    for archive in archives(dir) {
+    for archive in archives_within(out_dir, 3) {
         for (_, data) in archive::members(&archive).unwrap_or_default() {
             if let Some(entry) = entries.get(&ObjectKey::of(&data).stem()) {
                 found.push((entry.clone(), archive.clone()));
@@ -182,20 +211,23 @@ pub fn archived_entries(dir: &Path) -> Vec<(Entry, PathBuf)> {
 /// The static libraries in `dir` with captured objects whose bitcode is
 /// still there.
 pub fn captured_libs(dir: &Path) -> Vec<CapturedLib> {
-    let entries = entries(dir);
+    let Some(store) = store_of(dir) else {
+        return Vec::new();
+    };
+    let entries = entries(&store);
     if entries.is_empty() {
         return Vec::new();
     }
     archives(dir)
         .into_iter()
-        .filter_map(|archive| captured_lib(&archive, &entries, dir))
+        .filter_map(|archive| captured_lib(&archive, &entries, &store))
         .collect()
 }
 
 fn captured_lib(
     archive: &Path,
     entries: &BTreeMap<String, Entry>,
-    dir: &Path,
+    store: &Path,
 ) -> Option<CapturedLib> {
     let mut package = None;
     let objects: Vec<CapturedObject> = archive::members(archive)
@@ -203,7 +235,7 @@ fn captured_lib(
         .into_iter()
         .filter_map(|(member, data)| {
             let entry = entries.get(&ObjectKey::of(&data).stem())?;
-            let bitcode = dir.join(DIR).join(entry.bitcode.as_ref()?);
+            let bitcode = store.join(entry.bitcode.as_ref()?);
             if !bitcode.is_file() {
                 return None;
             }

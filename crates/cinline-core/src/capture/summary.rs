@@ -46,7 +46,11 @@ pub fn summarize(profile_dir: &Path, records: &[Record]) -> Vec<PackageCapture> 
         let Some(package) = files.first().map(|(e, _)| e.package.clone()) else {
             continue;
         };
-        let functions: BTreeSet<String> = store::captured_libs(&out_dir)
+        let lib_dirs: BTreeSet<&Path> = files.iter().filter_map(|(_, lib)| lib.parent()).collect();
+        let functions: BTreeSet<String> = lib_dirs
+            .into_iter()
+            .flat_map(store::captured_libs)
+            .collect::<Vec<_>>()
             .iter()
             .flat_map(|lib| &lib.objects)
             .flat_map(|o| o.functions.iter().cloned())

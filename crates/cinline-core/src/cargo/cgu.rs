@@ -177,7 +177,7 @@ pub fn left_calls(
                 helper,
                 calls,
                 reason,
-                over_budget: kept.is_some_and(|o| o.over_budget),
+                by_design: kept.is_some_and(|o| o.by_design),
             }
         })
         .collect())
@@ -215,7 +215,7 @@ pub fn unit_left_out(
             helper,
             calls,
             reason: reason.to_string(),
-            over_budget: false,
+            by_design: false,
         })
         .collect();
     (!left_calls.is_empty())

@@ -62,10 +62,10 @@ pub struct LeftCall {
     pub calls: usize,
     /// Why, as far as known ("reason unknown" otherwise).
     pub reason: String,
-    /// A captured C function over the inlining budget: left by design, so
-    /// no warning (see [`crate::link::OutOfLine::over_budget`]).
+    /// A captured C function left by a limit of capture (over the inlining
+    /// budget, say): by design, so no warning (see [`crate::link::OutOfLine::by_design`]).
     #[serde(default)]
-    pub over_budget: bool,
+    pub by_design: bool,
 }
 
 impl Unit {
@@ -111,7 +111,8 @@ impl Record {
     /// One short line for the user on what was left and why, or `None`
     /// when every helper call was inlined and nothing failed. Captured
     /// functions over the inlining budget count only under
-    /// `CINLINE_STRICT` (they are left by design).
+    /// `CINLINE_STRICT` (they are left by design, as are the others of
+    /// [`LeftCall::by_design`]).
     pub fn summary(&self) -> Option<String> {
         self.summary_with(crate::env::strict())
     }
@@ -134,14 +135,14 @@ impl Record {
             .units
             .iter()
             .flat_map(|u| &u.left_calls)
-            .filter(|c| c.over_budget && !budget_counts)
+            .filter(|c| c.by_design && !budget_counts)
             .map(|c| c.calls)
             .sum();
         for call in self
             .units
             .iter()
             .flat_map(|u| &u.left_calls)
-            .filter(|c| budget_counts || !c.over_budget)
+            .filter(|c| budget_counts || !c.by_design)
         {
             match reasons.iter_mut().find(|r| r.0 == call.reason) {
                 Some(r) => {
@@ -307,7 +308,7 @@ mod tests {
             units: vec![unit(3, &[("big", 1, "over the inlining budget")])],
             ..Record::default()
         };
-        record.units[0].left_calls[0].over_budget = true;
+        record.units[0].left_calls[0].by_design = true;
         assert_eq!(record.summary_with(false), None);
         assert!(record.incomplete());
         assert_eq!(

@@ -152,10 +152,11 @@ pub struct OutOfLine {
     pub helper: String,
     /// Why it is not inlined, for the user.
     pub reason: String,
-    /// Left by the inlining budget of captured C: by design, so no warning
-    /// (the report lists it; `CINLINE_STRICT` still refuses it).
+    /// Left by a limit of capture (the inlining budget, aliases): by
+    /// design, so no warning (the report lists it; `CINLINE_STRICT` still
+    /// refuses it).
     #[serde(default)]
-    pub over_budget: bool,
+    pub by_design: bool,
 }
 
 /// What `link` did.

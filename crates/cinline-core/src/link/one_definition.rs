@@ -105,7 +105,7 @@ pub(crate) fn apply(module: &mut Module<'_>) -> Vec<OutOfLine> {
             out_of_line.push(OutOfLine {
                 helper: global.name(),
                 reason,
-                over_budget: false,
+                by_design: false,
             });
         }
     }

@@ -210,7 +210,7 @@ fn mismatched_types(called: &[Function<'_>], helpers: &[(PathBuf, Module<'_>)]) 
             type_mismatch(declared, &defined).map(|reason| OutOfLine {
                 helper: name,
                 reason,
-                over_budget: false,
+                by_design: false,
             })
         })
         .collect()
