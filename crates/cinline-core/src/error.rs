@@ -166,6 +166,10 @@ pub enum Error {
         /// What is wrong, and where the names are listed.
         problem: String,
     },
+    /// A variable of cinline's set to a value it does not take
+    /// (`CINLINE_ENGINE`).
+    #[error(transparent)]
+    InvalidValue(#[from] crate::env::InvalidValue),
     /// A helper manifest handed to the linker wrapper no longer fits.
     #[error(transparent)]
     ManifestSkipped(Box<crate::cargo::Skipped>),

@@ -103,6 +103,7 @@ pub fn inline_cgu(
             output: output.clone(),
             codegen: codegen.clone(),
             reconcile: true,
+            engine: crate::env::engine()?,
             ..LinkOptions::default()
         },
         rustc,

@@ -179,6 +179,7 @@ fn compile_unit(
             codegen: codegen.clone(),
             reconcile: true,
             known_helpers: helpers.symbols.clone(),
+            engine: crate::env::engine()?,
             ..LinkOptions::default()
         },
         rustc,

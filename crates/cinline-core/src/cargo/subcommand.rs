@@ -32,6 +32,11 @@ pub enum SubcommandError {
         /// The program it names.
         program: PathBuf,
     },
+    /// A variable of cinline's has a value it does not take: checked
+    /// before cargo starts, so that it is one error and not a warning per
+    /// crate.
+    #[error(transparent)]
+    InvalidValue(#[from] crate::env::InvalidValue),
     /// cargo did not start.
     #[error("cannot run cargo")]
     RunCargo(#[source] std::io::Error),
@@ -94,6 +99,7 @@ fn target_dir_of_cargo_args(args: &[OsString]) -> Option<PathBuf> {
 /// this executable as `RUSTC_WRAPPER`, the wrapper the user had chained
 /// behind it, in the [`target_dir`]; returns cargo's exit status.
 pub fn run_cargo(args: &[OsString]) -> Result<ExitStatus, SubcommandError> {
+    crate::env::engine()?;
     let me = std::env::current_exe().map_err(SubcommandError::OwnExecutable)?;
     let mut cmd = Command::new(cargo_program());
     cmd.args(args)
