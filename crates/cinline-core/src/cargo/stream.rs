@@ -85,8 +85,9 @@ pub(super) fn output(cmd: &mut Command, early: bool) -> io::Result<Output> {
     if !early {
         return cmd.stderr(Stdio::piped()).output();
     }
+    // As `Command::output` does: no standard input.
     let mut child = cmd
-        .stdin(Stdio::inherit())
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
