@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The benchmark: builds bench/workloads in five modes (plain, cinline,
-# cinline-llvm-tools, xlto, native), measures instructions and time per
-# operation, code size, clean/workspace/rebuild times, and writes
-# bench/RESULTS.md, bench/results.json and bench/results.svg.
-# About 11 minutes on 2 cores (ten clean builds; more when the machine is busy). Not part of `cargo test`.
+# cinline-llvm-tools, xlto, native), each through cargo or cargo cinline;
+# measures instructions and time per operation, code size, clean builds and
+# rebuilds (release and dev profile, the workloads and examples/liburing) as
+# ratios to plain of interleaved runs; writes bench/RESULTS.md and
+# bench/results.json. About 20 minutes on 2 cores (more when the machine is
+# busy). Not part of `cargo test`.
 #
-#   scripts/bench.sh                  # everything
-#   scripts/bench.sh --no-clean       # reuse bench/target/<mode> (no clean build times)
-#   scripts/bench.sh --modes plain,cinline --runs 3
-#   scripts/bench.sh --help           # the harness's options
+#   scripts/bench.sh                          # everything
+#   scripts/bench.sh --clean-builds 0         # reuse bench/target (no clean build times)
+#   scripts/bench.sh --modes plain,cinline --runs 3 --rebuilds 3
+#   scripts/bench.sh --help                   # the harness's options
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"

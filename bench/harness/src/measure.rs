@@ -92,7 +92,10 @@ pub fn callgrind(valgrind: &str, bin: &Path, ops: u64, scratch: &Path) -> Result
         .with_context(|| format!("callgrind wrote no {}", out_file.display()))?;
     let total = text
         .lines()
-        .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
+        .find_map(|l| {
+            l.strip_prefix("summary:")
+                .or_else(|| l.strip_prefix("totals:"))
+        })
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .with_context(|| format!("{}: no summary line", out_file.display()))?;
     let _ = std::fs::remove_file(&out_file);
@@ -113,7 +116,8 @@ pub struct BinaryFacts {
 
 pub fn inspect(bin: &Path) -> Result<BinaryFacts> {
     let data = std::fs::read(bin).with_context(|| format!("cannot read {}", bin.display()))?;
-    let file = object::File::parse(&*data).with_context(|| format!("{}: not an object", bin.display()))?;
+    let file =
+        object::File::parse(&*data).with_context(|| format!("{}: not an object", bin.display()))?;
     let text_bytes = file
         .section_by_name(".text")
         .map(|s| s.size())

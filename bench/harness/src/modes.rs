@@ -1,9 +1,9 @@
-//! The five ways of building `bench/workloads`.
+//! The ways of building a workspace: each one `cargo build` or
+//! `cargo cinline build` with its own flags and environment.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::roles;
 use crate::Tools;
 
 /// The Rust target, given explicitly to the `xlto` build so that its
@@ -14,22 +14,24 @@ pub const TARGET: &str = "x86_64-unknown-linux-gnu";
 /// A build mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// `cargo build --release`: helpers called out of line (bindgen
-    /// `wrap_static_fns` wrappers in cinline-build's static library).
+    /// `cargo build`: helpers called out of line (bindgen `wrap_static_fns`
+    /// wrappers in cinline-build's static library).
     Plain,
-    /// `cargo cinline build --release`: the `rustc-llvm` engine.
+    /// `cargo cinline build`: the `rustc-llvm` engine.
     Cinline,
-    /// rustc's bitcode through `cinline link --engine llvm-tools`
-    /// (`llvm-link --internalize` + `clang -c`, the kernel's commands).
+    /// `CINLINE_ENGINE=llvm-tools cargo cinline build`: `llvm-link` and
+    /// `clang -c`, the kernel's commands.
     CinlineLlvmTools,
-    /// rustc's cross-language ThinLTO: `-C linker-plugin-lto`, helpers built
-    /// with `clang -flto=thin`, linked by lld.
+    /// rustc's cross-language ThinLTO: `-C linker-plugin-lto`, C built with
+    /// `clang -flto=thin` (`CC`, `CFLAGS`: cinline-build's helpers and
+    /// every `cc`-crate build script, mimalloc's too), linked by lld.
     Xlto,
     /// The same functions written in Rust (`--features bench/native`).
     Native,
 }
 
 impl Mode {
+    /// Every mode, in table order.
     pub const ALL: [Mode; 5] = [
         Mode::Plain,
         Mode::Cinline,
@@ -38,6 +40,7 @@ impl Mode {
         Mode::Native,
     ];
 
+    /// Its name on the command line and in the tables.
     pub fn name(self) -> &'static str {
         match self {
             Mode::Plain => "plain",
@@ -48,6 +51,7 @@ impl Mode {
         }
     }
 
+    /// The mode named `name`.
     pub fn from_name(name: &str) -> Option<Mode> {
         Mode::ALL.into_iter().find(|m| m.name() == name)
     }
@@ -55,45 +59,45 @@ impl Mode {
     /// How the mode builds, for the results.
     pub fn how(self, tools: &Tools) -> String {
         match self {
-            Mode::Plain => "`cargo build --release`".into(),
-            Mode::Cinline => "`cargo cinline build --release`".into(),
-            Mode::CinlineLlvmTools => "`cargo build --release` with the harness as `RUSTC_WRAPPER`: \
-                `--emit=llvm-bc` for the workload binaries, then \
-                `cinline link --engine llvm-tools --reconcile --opt-level 3` per binary at link time"
-                .into(),
+            Mode::Plain => "`cargo build`".into(),
+            Mode::Cinline => "`cargo cinline build`".into(),
+            Mode::CinlineLlvmTools => "`CINLINE_ENGINE=llvm-tools cargo cinline build`".into(),
             Mode::Xlto => format!(
-                "`CC={clang} CFLAGS=-flto=thin AR={ar} RUSTFLAGS=\"{flags}\" cargo build --release --target {TARGET}`",
+                "`CC={clang} CFLAGS=-flto=thin AR={ar} RUSTFLAGS=\"{flags}\" cargo build --target {TARGET}`",
                 clang = tools.clang,
                 ar = tools.llvm_ar,
                 flags = xlto_rustflags(tools),
             ),
-            Mode::Native => "`cargo build --release --features bench/native`".into(),
+            Mode::Native => "`cargo build --features bench/native`".into(),
         }
     }
 
-    /// The directory of the built binaries.
-    pub fn bin_dir(self, target_dir: &Path) -> PathBuf {
+    /// The directory of the binaries built with `profile`.
+    pub fn bin_dir(self, target_dir: &Path, profile: Profile) -> PathBuf {
         match self {
-            Mode::Xlto => target_dir.join(TARGET).join("release"),
-            _ => target_dir.join("release"),
+            Mode::Xlto => target_dir.join(TARGET).join(profile.dir()),
+            _ => target_dir.join(profile.dir()),
         }
     }
 
-    /// The command that builds the workspace in `target_dir`.
-    pub fn build_command(self, tools: &Tools, workloads: &Path, target_dir: &Path) -> Command {
-        let mut cmd = match self {
-            Mode::Cinline => {
-                let mut c = Command::new("cargo");
-                c.arg("cinline");
-                c
-            }
-            _ => Command::new("cargo"),
-        };
-        cmd.current_dir(workloads)
-            .args(["build", "--release", "--target-dir"])
+    /// The command that builds `workspace` with `profile` in `target_dir`.
+    pub fn build_command(
+        self,
+        tools: &Tools,
+        workspace: &Path,
+        target_dir: &Path,
+        profile: Profile,
+    ) -> Command {
+        let mut cmd = Command::new("cargo");
+        if matches!(self, Mode::Cinline | Mode::CinlineLlvmTools) {
+            cmd.arg("cinline");
+        }
+        cmd.current_dir(workspace)
+            .args(["build", "--profile", profile.name(), "--target-dir"])
             .arg(target_dir)
             .env("CARGO_TERM_COLOR", "never")
             .env("PATH", tools.path_with_cinline());
+        // What would change the build from what the mode says.
         for var in [
             "RUSTFLAGS",
             "CARGO_ENCODED_RUSTFLAGS",
@@ -103,20 +107,19 @@ impl Mode {
             "CC",
             "CFLAGS",
             "AR",
-            roles::ROLE,
+            "CINLINE_ENGINE",
+            "CINLINE_STRICT",
+            "CINLINE_CODEGEN_ONCE",
         ] {
             cmd.env_remove(var);
         }
         match self {
             Mode::Plain | Mode::Cinline => {}
+            Mode::CinlineLlvmTools => {
+                cmd.env("CINLINE_ENGINE", "llvm-tools");
+            }
             Mode::Native => {
                 cmd.args(["--features", "bench/native"]);
-            }
-            Mode::CinlineLlvmTools => {
-                cmd.env("RUSTC_WRAPPER", &tools.harness)
-                    .env(roles::ROLE, "rustc-wrapper")
-                    .env(roles::CINLINE, &tools.cinline)
-                    .env(roles::LINK_LOG, target_dir.join("llvm-tools-links.jsonl"));
             }
             Mode::Xlto => {
                 cmd.args(["--target", TARGET])
@@ -128,23 +131,6 @@ impl Mode {
         }
         cmd
     }
-
-    /// `cargo clean -p` of the workspace's own packages: what
-    /// `workspace_build_s` rebuilds.
-    pub fn clean_members_command(self, workloads: &Path, target_dir: &Path) -> Command {
-        let mut cmd = Command::new("cargo");
-        cmd.current_dir(workloads)
-            .args(["clean", "--release", "--target-dir"])
-            .arg(target_dir);
-        if self == Mode::Xlto {
-            cmd.args(["--target", TARGET]);
-        }
-        for p in crate::MEMBERS {
-            cmd.args(["-p", p]);
-        }
-        cmd.env("CARGO_TERM_COLOR", "never");
-        cmd
-    }
 }
 
 fn xlto_rustflags(tools: &Tools) -> String {
@@ -152,4 +138,32 @@ fn xlto_rustflags(tools: &Tools) -> String {
         "-Clinker-plugin-lto -Clinker={} -Clink-arg=-fuse-ld={}",
         tools.clang, tools.lld
     )
+}
+
+/// A cargo profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// `--profile release`.
+    Release,
+    /// `--profile dev`: the edit-compile loop.
+    Dev,
+}
+
+impl Profile {
+    /// cargo's name of it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Release => "release",
+            Profile::Dev => "dev",
+        }
+    }
+
+    /// The directory cargo builds it into.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Profile::Release => "release",
+            Profile::Dev => "debug",
+        }
+    }
 }

@@ -10,6 +10,8 @@
 
 use std::path::PathBuf;
 
+use crate::link::Engine;
+
 pub use cinline_cc::env::{cc, clang, getenv, rustc, Var, CC, CLANG, RUSTC};
 
 /// The libLLVM to load instead of rustc's.
@@ -86,6 +88,14 @@ pub const INLINE_BUDGET: Var = Var {
               calls, to be inlined (default 200)",
 };
 
+/// The engine of `cargo cinline` builds.
+pub const ENGINE: Var = Var {
+    name: "CINLINE_ENGINE",
+    read_by: "wrapper",
+    meaning: "the engine that links and generates each unit: rustc-llvm (default; llvm-tools, with a \
+              warning, where rustc's libLLVM does not load) or llvm-tools (as cinline link --engine)",
+};
+
 /// Every public variable, in the README's order.
 pub const VARS: &[Var] = &[
     RUSTC,
@@ -101,7 +111,20 @@ pub const VARS: &[Var] = &[
     CAPTURE_SKIP,
     CAPTURE_ONLY,
     INLINE_BUDGET,
+    ENGINE,
 ];
+
+/// A variable set to a value cinline does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name}={value:?}: expected {expected}")]
+pub struct InvalidValue {
+    /// The variable.
+    pub name: &'static str,
+    /// Its value, as set.
+    pub value: String,
+    /// What it takes (the values, listed).
+    pub expected: &'static str,
+}
 
 /// `$CINLINE_LIBLLVM`, if set.
 pub fn libllvm() -> Option<PathBuf> {
@@ -162,19 +185,39 @@ pub const DEFAULT_INLINE_BUDGET: usize = 200;
 
 /// `CINLINE_INLINE_BUDGET`, or its default; an unreadable value is an
 /// error naming the variable.
-pub fn inline_budget() -> Result<usize, crate::Error> {
+pub fn inline_budget() -> Result<usize, InvalidValue> {
     match INLINE_BUDGET.get() {
         None => Ok(DEFAULT_INLINE_BUDGET),
         Some(v) => v
             .to_string_lossy()
             .trim()
             .parse()
-            .map_err(|_| crate::Error::BadVariable {
+            .map_err(|_| InvalidValue {
                 name: INLINE_BUDGET.name,
                 value: v.to_string_lossy().into_owned(),
-                expected: "a number of instructions",
+                expected: "a number of LLVM instructions",
             }),
     }
+}
+
+/// The engine `CINLINE_ENGINE` names; `None` if unset, which lets
+/// [`link`](crate::link::link) pick (rustc's libLLVM where it loads). Read
+/// where each unit is linked; `cargo cinline` checks it before cargo starts,
+/// so that a wrong value is one error, not a warning per crate.
+pub fn engine() -> Result<Option<Engine>, InvalidValue> {
+    ENGINE
+        .get()
+        .map(|v| parse_engine(&v.to_string_lossy()))
+        .transpose()
+}
+
+/// The engine a value of `CINLINE_ENGINE` names.
+fn parse_engine(value: &str) -> Result<Engine, InvalidValue> {
+    value.parse().map_err(|_| InvalidValue {
+        name: ENGINE.name,
+        value: value.to_string(),
+        expected: "one of rustc-llvm, llvm-tools",
+    })
 }
 
 /// Where `CINLINE_LOG` sends the wrapper's log.
@@ -235,6 +278,17 @@ mod tests {
         assert_eq!(
             readme, declared,
             "README.md's Environment table and env::VARS differ"
+        );
+    }
+
+    #[test]
+    fn an_unknown_engine_is_named_with_the_engines_there_are() {
+        assert_eq!(parse_engine("llvm-tools"), Ok(Engine::LlvmTools));
+        assert_eq!(parse_engine("rustc-llvm"), Ok(Engine::RustcLlvm));
+        let err = parse_engine("clang").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "CINLINE_ENGINE=\"clang\": expected one of rustc-llvm, llvm-tools"
         );
     }
 

@@ -166,22 +166,16 @@ pub enum Error {
         /// What is wrong, and where the names are listed.
         problem: String,
     },
+    /// A variable of cinline's set to a value it does not take
+    /// (`CINLINE_ENGINE`).
+    #[error(transparent)]
+    InvalidValue(#[from] crate::env::InvalidValue),
     /// A helper manifest handed to the linker wrapper no longer fits.
     #[error(transparent)]
     ManifestSkipped(Box<crate::cargo::Skipped>),
     /// A thread generating code panicked (a bug in cinline or LLVM).
     #[error("a code generation thread panicked")]
     ThreadPanicked,
-    /// An environment variable has a value cinline cannot use.
-    #[error("{name}={value}: expected {expected}")]
-    BadVariable {
-        /// The variable.
-        name: &'static str,
-        /// Its value.
-        value: String,
-        /// What it should be.
-        expected: &'static str,
-    },
     /// Several inputs are unusable; each is named.
     #[error("{}", .0.iter().map(|e| cinline_cc::full_message(e)).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),

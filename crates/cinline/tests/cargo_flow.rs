@@ -210,3 +210,55 @@ fn c_state_is_one_instance_in_the_dev_profile_too() {
         std::fs::read_to_string(built.ws.join("mini-app/expected_output.txt")).unwrap()
     );
 }
+
+#[test]
+fn cinline_engine_llvm_tools_inlines_the_same() {
+    // The kernel's engine (llvm-link, clang -c) under `cargo cinline`, in a
+    // target directory of its own: the same calls inlined, the same output.
+    let built = built();
+    let target = built.ws.join("target/cinline-llvm-tools");
+    let out = timed(
+        command(
+            common::cargo_cinline(),
+            &built.ws,
+            &["cinline", "build", "--release", "--target-dir"],
+        )
+        .arg(&target)
+        .env("CARGO", env!("CARGO"))
+        .env("CINLINE_ENGINE", "llvm-tools"),
+        "CINLINE_ENGINE=llvm-tools cargo cinline build --release",
+    );
+    // Warnings only for the helpers with C state, as with rustc's LLVM.
+    let out = text(&out);
+    for warning in out.lines().filter(|l| l.contains("warning: cinline")) {
+        assert!(warning.contains("left out of line: uses C state"), "{out}");
+    }
+    let program = target.join("release/mini-app");
+    assert_eq!(helper_symbols(&program), STATEFUL);
+    let printed = Command::new(&program).output().unwrap();
+    assert!(printed.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&printed.stdout),
+        std::fs::read_to_string(built.ws.join("mini-app/expected_output.txt")).unwrap()
+    );
+}
+
+#[test]
+fn an_unknown_cinline_engine_is_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("cargo-ws");
+    copy_workspace("tests/fixtures/cargo-ws", &ws);
+    let out = command(common::cargo_cinline(), &ws, &["cinline", "build"])
+        .env("CARGO", env!("CARGO"))
+        .env("CINLINE_ENGINE", "gcc")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "error: cinline: CINLINE_ENGINE=\"gcc\": expected one of rustc-llvm, llvm-tools",
+        "cargo must not start"
+    );
+    assert!(!ws.join("target").exists(), "cargo must not start");
+}

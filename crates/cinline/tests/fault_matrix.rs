@@ -634,3 +634,101 @@ fn messages_name_the_file_and_what_to_do() {
         assert!(!inputs.path("h.bc").exists());
     }
 }
+
+/// What the wrapper printed for one rustc call made as cargo makes it
+/// (`--error-format=json --json=artifacts`): the metadata notices cargo
+/// pipelines on, and the diagnostics naming `unused_fn`.
+fn notices_and_diagnostics(out: &Output) -> (usize, usize) {
+    let text = stderr(out);
+    let notices = text
+        .lines()
+        .filter(|l| l.starts_with(r#"{"$message_type":"artifact""#) && l.contains(".rmeta\""))
+        .count();
+    let diagnostics = text
+        .lines()
+        .filter(|l| l.starts_with(r#"{"$message_type":"diagnostic""#) && l.contains("unused_fn"))
+        .count();
+    (notices, diagnostics)
+}
+
+/// cargo starts the crates that need a library's metadata when rustc says
+/// it is written: the wrapper passes that notice on once, and rustc's
+/// diagnostics once, whether cinline's build of the crate works or fails
+/// (then rustc runs again as cargo asked, and its notice is not repeated:
+/// cargo's job queue asserts a crate's metadata is announced once).
+#[test]
+fn the_metadata_notice_and_the_diagnostics_are_shown_once() {
+    let inputs = Inputs::build();
+    let dir = manifest_dir(&inputs);
+    // The sample with a warning of rustc's.
+    let src = inputs.path("sample_warns.rs");
+    let mut text = std::fs::read_to_string(fixture("sample").join("sample.rs")).unwrap();
+    text.push_str("\nfn unused_fn() {}\n");
+    std::fs::write(&src, text).unwrap();
+    let wrapper = |out_dir: &Path, opt_level: &str| {
+        cinline()
+            .env("CINLINE_LOG", "1")
+            .arg("rustc")
+            .args([
+                "--crate-name",
+                "sample",
+                "--edition=2021",
+                "--error-format=json",
+                "--json=diagnostic-rendered-ansi,artifacts,future-incompat",
+                "--crate-type",
+                "lib",
+                "--emit=dep-info,metadata,link",
+                opt_level,
+                "-Cpanic=abort",
+                "-Ccodegen-units=1",
+            ])
+            .arg(&src)
+            .arg(format!("-Lnative={}", dir.display()))
+            .arg("--out-dir")
+            .arg(out_dir)
+            .output()
+            .unwrap()
+    };
+
+    let built = inputs.path("built");
+    std::fs::create_dir_all(&built).unwrap();
+    let out = wrapper(&built, "-Copt-level=2");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(notices_and_diagnostics(&out), (1, 1), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("warning: cinline"),
+        "{}",
+        stderr(&out)
+    );
+
+    // cinline's rustc call fails after the metadata is written: it cannot
+    // copy the bitcode cinline asks for through a dangling link (done once
+    // the code is generated: many functions, unoptimized, make that well
+    // after the metadata). The call cargo asked for writes no bitcode.
+    let mut text = std::fs::read_to_string(&src).unwrap();
+    for i in 0..3000 {
+        writeln!(
+            text,
+            "pub fn f{i}(x: u64) -> u64 {{ let mut s = x; for j in 0..(x % 7) {{ s = s.wrapping_mul(31) ^ j; }} s }}"
+        )
+        .unwrap();
+    }
+    std::fs::write(&src, text).unwrap();
+    let failed = inputs.path("failed");
+    std::fs::create_dir_all(&failed).unwrap();
+    std::os::unix::fs::symlink(inputs.path("missing/sample.bc"), failed.join("sample.bc")).unwrap();
+    let out = wrapper(&failed, "-Copt-level=0");
+    let text = stderr(&out);
+    assert!(
+        text.contains("metadata announced to cargo already"),
+        "the fallback must follow a notice sent on:\n{text}"
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("warning: cinline: crate `sample`: ")
+            && text.contains("the build with cinline failed"),
+        "{text}"
+    );
+    assert_eq!(notices_and_diagnostics(&out), (1, 1), "{text}");
+    assert!(failed.join("libsample.rlib").is_file());
+}

@@ -116,6 +116,7 @@ pub fn inline_cgu(
             reconcile: true,
             captured: helpers.captured.clone(),
             budget: crate::env::inline_budget()?,
+            engine: crate::env::engine()?,
             ..LinkOptions::default()
         },
         rustc,

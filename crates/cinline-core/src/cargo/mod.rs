@@ -20,6 +20,7 @@ mod outcome;
 mod own_codegen;
 pub mod record;
 pub mod rustc_args;
+mod stream;
 pub mod subcommand;
 mod wrapper;
 

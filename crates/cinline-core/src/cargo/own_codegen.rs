@@ -181,6 +181,7 @@ fn compile_unit(
             captured: helpers.captured.clone(),
             budget: crate::env::inline_budget()?,
             known_helpers: helpers.symbols.clone(),
+            engine: crate::env::engine()?,
             ..LinkOptions::default()
         },
         rustc,

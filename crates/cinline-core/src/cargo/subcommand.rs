@@ -32,6 +32,11 @@ pub enum SubcommandError {
         /// The program it names.
         program: PathBuf,
     },
+    /// A variable of cinline's has a value it does not take: checked
+    /// before cargo starts, so that it is one error and not a warning per
+    /// crate.
+    #[error(transparent)]
+    InvalidValue(#[from] crate::env::InvalidValue),
     /// cargo did not start.
     #[error("cannot run cargo")]
     RunCargo(#[source] std::io::Error),
@@ -99,6 +104,10 @@ pub fn run_cargo(
     args: &[OsString],
     note: &mut dyn FnMut(String),
 ) -> Result<ExitStatus, SubcommandError> {
+    // Values cinline would refuse for every crate are refused before cargo
+    // starts.
+    crate::env::engine()?;
+    crate::env::inline_budget()?;
     let me = std::env::current_exe().map_err(SubcommandError::OwnExecutable)?;
     let mut cmd = Command::new(cargo_program());
     cmd.args(args)

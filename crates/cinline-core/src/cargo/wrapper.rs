@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 
 use super::cgu::{inline_cgu, unit_left_out};
 use super::outcome::strict_text;
 use super::own_codegen;
 use super::record::{dir_for, LeftCall, Record};
 use super::rustc_args::{decide, with_emit, without_codegen_option, Decision, Invocation};
+use super::stream;
 use super::{
     archive, env_keys, exit_code, is_unit, log, strict, unit_bitcode, HelperSet, Level, Outcome,
 };
@@ -61,7 +62,15 @@ fn cannot_run(program: &OsString, e: &std::io::Error) -> String {
 
 /// Runs rustc with the original arguments and passes its exit code through.
 pub(super) fn pass_through(program: &OsString, args: &[OsString]) -> Outcome {
-    match rustc_command(program, args).status() {
+    let mut cmd = rustc_command(program, args);
+    // After a run whose metadata notice went to cargo (see `stream`).
+    let status = if stream::announced() {
+        log(|| "metadata announced to cargo already: this run's notice is dropped".into());
+        stream::status_without_notices(&mut cmd)
+    } else {
+        cmd.status()
+    };
+    match status {
         Ok(status) => exit_code(status),
         Err(e) => Outcome::failed(cannot_run(program, &e)),
     }
@@ -340,8 +349,11 @@ fn handle(
     // hides what a successful linker prints.
     let link_record = dir_for(&inv.out_dir).join(format!("{}.link.json", inv.stem()));
     let _ = std::fs::remove_file(&link_record);
-    cmd.args(&args).stderr(Stdio::piped());
-    let output = match cmd.output() {
+    cmd.args(&args);
+    // cargo may start the crates that need only this one's metadata as soon
+    // as rustc wrote it; not when cinline generates the code, whose
+    // fallback would write metadata with another crate hash (see `stream`).
+    let output = match stream::output(&mut cmd, !own_codegen) {
         Ok(output) => output,
         Err(e) => return fall_back(program, rustc_args, inv, None, &cannot_run(program, &e)),
     };
@@ -363,10 +375,9 @@ fn handle(
             &format!("the build with cinline failed ({why})"),
         );
     }
-    let _ = std::io::stdout().write_all(&output.stdout);
-    let _ = std::io::stderr().write_all(&output.stderr);
     let link = Record::load(&link_record);
     if !output.status.success() {
+        show(&output);
         // Under CINLINE_STRICT: the linker wrapper refused (its record
         // says why; rustc shows the linker's output among much else).
         let mut outcome = exit_code(output.status);
@@ -392,6 +403,9 @@ fn handle(
             }
         }
     }
+    // Shown once cinline's code generation, which a fallback would show
+    // again, is done.
+    show(&output);
     for kind in inv.archive_types().filter(|_| !own_codegen) {
         let file = match kind {
             "staticlib" => format!("lib{}.a", inv.stem()),
@@ -414,6 +428,12 @@ fn handle(
         record.skipped.extend(skipped.iter().cloned());
     }
     finish(inv, records)
+}
+
+/// Passes on what rustc printed (what the wrapper held).
+fn show(output: &std::process::Output) {
+    let _ = std::io::stdout().write_all(&output.stdout);
+    let _ = std::io::stderr().write_all(&output.stderr);
 }
 
 /// Inlines helpers into each codegen unit of the archive that calls one.
