@@ -15,6 +15,17 @@ pub fn getenv(name: &str) -> Option<OsString> {
     std::env::var_os(name).filter(|v| !v.is_empty())
 }
 
+/// The names of the environment variables that start with `prefix` (for
+/// the families of variables named after a target, such as the `cc`
+/// crate's `CC_<target>`); their values are read with [`getenv`].
+#[allow(clippy::disallowed_methods)] // the other allowed reader (clippy.toml)
+pub fn names_with_prefix(prefix: &str) -> Vec<String> {
+    std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| name.starts_with(prefix))
+        .collect()
+}
+
 /// A public environment variable: one row of the README's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Var {

@@ -96,6 +96,14 @@ pub const ENGINE: Var = Var {
               warning, where rustc's libLLVM does not load) or llvm-tools (as cinline link --engine)",
 };
 
+/// Inline into unoptimized crates too.
+pub const UNOPTIMIZED: Var = Var {
+    name: "CINLINE_UNOPTIMIZED",
+    read_by: "wrapper",
+    meaning: "1: crates built at opt-level 0 (the dev profile) inline their helpers too; by \
+              default they are built as rustc builds them",
+};
+
 /// Every public variable, in the README's order.
 pub const VARS: &[Var] = &[
     RUSTC,
@@ -107,6 +115,7 @@ pub const VARS: &[Var] = &[
     STRICT,
     LOG,
     CODEGEN_ONCE,
+    UNOPTIMIZED,
     CAPTURE,
     CAPTURE_SKIP,
     CAPTURE_ONLY,
@@ -151,6 +160,12 @@ pub fn strict() -> bool {
 /// `CINLINE_CODEGEN_ONCE=0`).
 pub fn codegen_once() -> bool {
     CODEGEN_ONCE.get().is_none_or(|v| v != "0")
+}
+
+/// Whether crates built at opt-level 0 inline too (`CINLINE_UNOPTIMIZED`
+/// set, and not `0`).
+pub fn unoptimized() -> bool {
+    UNOPTIMIZED.get().is_some_and(|v| v != "0")
 }
 
 /// Whether `cargo cinline` captures C compiled by build scripts (unless

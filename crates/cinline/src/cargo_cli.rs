@@ -132,9 +132,12 @@ fn report_text(found: &subcommand::Records) -> String {
     if records.is_empty() {
         let _ = writeln!(
             out,
-            "no cinline records in {}: build with `cargo cinline build` first",
-            found.dir.display()
+            "no cinline records in {}: build with `cargo cinline build` first (crates built at \
+             opt-level 0, as in the dev profile, leave none unless {}=1)",
+            found.dir.display(),
+            cinline_core::env::UNOPTIMIZED.name
         );
+        out.push_str(&captured_text(&found.captured));
         return out;
     }
     let (mut total_found, mut total_left) = (0, 0);

@@ -183,8 +183,9 @@ fn the_report_counts_every_call() {
 
 #[test]
 fn c_state_is_one_instance_in_the_dev_profile_too() {
-    // The dev profile: cinline generates `mini`'s units itself, several of
-    // them (on several threads), each calling the helpers with C state.
+    // The dev profile, inlining (`CINLINE_UNOPTIMIZED=1`): cinline
+    // generates `mini`'s units itself, several of them (on several
+    // threads), each calling the helpers with C state.
     let built = built();
     let cargo = env!("CARGO");
     timed(
@@ -198,7 +199,8 @@ fn c_state_is_one_instance_in_the_dev_profile_too() {
                 "profile.dev.package.mini.codegen-units=4",
             ],
         )
-        .env("CARGO", cargo),
+        .env("CARGO", cargo)
+        .env("CINLINE_UNOPTIMIZED", "1"),
         "cargo cinline build (dev profile)",
     );
     let out = Command::new(built.ws.join("target/cinline/debug/mini-app"))

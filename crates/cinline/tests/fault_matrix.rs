@@ -668,6 +668,8 @@ fn the_metadata_notice_and_the_diagnostics_are_shown_once() {
     let wrapper = |out_dir: &Path, opt_level: &str| {
         cinline()
             .env("CINLINE_LOG", "1")
+            // The opt-level 0 call below is cinline's too.
+            .env("CINLINE_UNOPTIMIZED", "1")
             .arg("rustc")
             .args([
                 "--crate-name",

@@ -11,7 +11,7 @@
 //!
 //! Everything else (the `cc` crate's compiler detection, assembly, links,
 //! `-E`) and every compile clang refuses runs the compiler the build would
-//! have used (`__CINLINE_CC_ORIGINAL`), exactly as given: the crate builds
+//! have used ([`super::setup::original`]), exactly as given: the crate builds
 //! as before, and the store says why it was not captured.
 
 use std::ffi::{OsStr, OsString};
@@ -20,7 +20,8 @@ use std::process::{Command, ExitCode, Stdio};
 
 use super::policy;
 use super::store::Entry;
-use crate::cargo::{env_keys, exit_code, Outcome};
+use super::tools::Tools;
+use crate::cargo::{exit_code, Outcome};
 use crate::{env, getenv};
 
 /// Options that take the next argument as their value.
@@ -145,20 +146,9 @@ impl Compile {
     }
 }
 
-/// The compiler the build would have run: program and leading arguments
-/// (`ccache gcc`), split on whitespace as the `cc` crate splits `CC`.
-fn original() -> (OsString, Vec<OsString>) {
-    let value = getenv(env_keys::CC_ORIGINAL)
-        .map(|v| v.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "cc".into());
-    let mut words = value.split_whitespace().map(OsString::from);
-    let program = words.next().unwrap_or_else(|| "cc".into());
-    (program, words.collect())
-}
-
 /// Runs the original compiler with `args`, its streams the caller's.
 fn run_original(args: &[OsString]) -> Outcome {
-    let (program, leading) = original();
+    let (program, leading) = super::setup::original();
     match Command::new(&program).args(&leading).args(args).status() {
         Ok(status) => exit_code(status),
         Err(e) => Outcome::failed(format!(
@@ -171,7 +161,7 @@ fn run_original(args: &[OsString]) -> Outcome {
 /// Whether the compile `args` loads LLVM (to promote locals), and so runs
 /// in a supervised worker.
 pub fn loads_llvm(args: &[OsString]) -> bool {
-    getenv(env_keys::CC_LIBLLVM).is_some() && Compile::parse(args).is_ok()
+    Compile::parse(args).is_ok()
 }
 
 /// The worker compiling `args` died (`why`): the original compiler makes
@@ -191,10 +181,17 @@ pub fn run(args: &[OsString]) -> Outcome {
     if let Err(why) = policy::decide(&package(), manifest_dir.as_deref()) {
         return original_recorded(args, Some(&compile), why);
     }
-    let (Some(out_dir), Some(clang)) = (getenv("OUT_DIR"), getenv(env_keys::CC_CLANG)) else {
+    let Some(out_dir) = getenv("OUT_DIR") else {
         return run_original(args);
     };
-    match capture(args, &compile, Path::new(&clang)) {
+    let tools = match super::tools::find() {
+        Ok(tools) => tools,
+        Err(why) => {
+            let why = format!("no clang to capture with: {why}");
+            return original_recorded(args, Some(&compile), why);
+        }
+    };
+    match capture(args, &compile, &tools) {
         Ok(bitcode) => {
             let saved = std::fs::read(&compile.output)
                 .map_err(crate::Error::read(&compile.output))
@@ -266,9 +263,10 @@ fn source_of(args: &[OsString]) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// Compiles `compile` with `clang` in two steps (see the module docs);
-/// returns the bitcode file, or why not.
-fn capture(args: &[OsString], compile: &Compile, clang: &Path) -> Result<PathBuf, String> {
+/// Compiles `compile` with the `tools`' clang in two steps (see the module
+/// docs); returns the bitcode file, or why not.
+fn capture(args: &[OsString], compile: &Compile, tools: &Tools) -> Result<PathBuf, String> {
+    let clang = tools.clang.as_path();
     let bitcode = compile.output.with_extension("cinline.bc");
     let cross = cross_target(args);
     // 1. Front end and optimization, to bitcode, with the build's flags.
@@ -294,10 +292,10 @@ fn capture(args: &[OsString], compile: &Compile, clang: &Path) -> Result<PathBuf
     }
     // 1b. Locals made hidden globals (see `promote`), when rustc's
     // libLLVM may write bitcode this clang reads.
-    if let Some(libllvm) = getenv(env_keys::CC_LIBLLVM) {
+    if let Some(libllvm) = &tools.libllvm {
         let source = std::fs::canonicalize(&args[compile.source]).unwrap_or_default();
         let tag = super::store::fnv1a(source.as_os_str().as_encoded_bytes());
-        let promoted = cinline_llvm::Llvm::load(Path::new(&libllvm))
+        let promoted = cinline_llvm::Llvm::load(libllvm)
             .map_err(|e| crate::full_message(&e))
             .and_then(|llvm| {
                 super::promote::promote(llvm, &bitcode, tag).map_err(|e| crate::full_message(&e))
@@ -372,84 +370,6 @@ fn refused(clang: &Path, stderr: &[u8]) -> String {
             .unwrap_or(OsStr::new("clang"))
             .to_string_lossy()
     )
-}
-
-/// The environment `cargo cinline` gives cargo so that build scripts
-/// compile C through `cinline-cc` (beside this executable), for the cargo
-/// arguments `cargo_args` (`--target`); or why it cannot.
-pub fn cargo_env(cargo_args: &[OsString]) -> Result<Vec<(OsString, OsString)>, String> {
-    let me = std::env::current_exe().map_err(|e| format!("cannot find its own executable: {e}"))?;
-    let exe = me.with_file_name(format!(
-        "{}{}",
-        crate::cargo::COMPILER_NAME,
-        std::env::consts::EXE_SUFFIX
-    ));
-    if !exe.is_file() {
-        return Err(format!("{} is missing", exe.display()));
-    }
-    if exe.to_string_lossy().contains(char::is_whitespace) {
-        // The `cc` crate splits a compiler's path on whitespace.
-        return Err(format!("{}: its path has a space", exe.display()));
-    }
-    let rustc = crate::toolchain::Rustc::find().map_err(|e| crate::full_message(&e))?;
-    let clang = crate::toolchain::find_clang(None, rustc.llvm.major)
-        .map_err(|e| crate::full_message(&e))?;
-    let text: Vec<String> = cargo_args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let target = match text.iter().position(|a| a == "--target") {
-        Some(i) => text.get(i + 1).cloned(),
-        None => text
-            .iter()
-            .find_map(|a| a.strip_prefix("--target="))
-            .map(str::to_string),
-    };
-    let mut vars = compiler_env(&exe, &clang.path, &rustc.host, target.as_deref());
-    // Bitcode written by rustc's LLVM is read by a clang as new or newer.
-    if clang.version.major >= rustc.llvm.major {
-        if let Ok(libllvm) = crate::toolchain::find_libllvm(&rustc) {
-            vars.push((env_keys::CC_LIBLLVM.into(), libllvm.into()));
-        }
-    }
-    Ok(vars)
-}
-
-/// What `cargo cinline` tells the `cc` crate, for `host` and, if given,
-/// `target` (Rust target names): the compiler variable it reads first,
-/// `CC_<target>`, pointing at `cinline-cc`, and the compiler it would have
-/// run otherwise (`CC_<target>` with `-` or `_`, `HOST_CC`/`TARGET_CC`,
-/// `CC`, else `cc`), in `__CINLINE_CC_ORIGINAL`. One original for all: the
-/// host's, unless a target is given.
-pub fn compiler_env(
-    cinline_cc: &Path,
-    clang: &Path,
-    host: &str,
-    target: Option<&str>,
-) -> Vec<(OsString, OsString)> {
-    let triple = target.unwrap_or(host);
-    let kind = if triple == host {
-        "HOST_CC"
-    } else {
-        "TARGET_CC"
-    };
-    let original = [
-        format!("CC_{triple}"),
-        format!("CC_{}", triple.replace('-', "_")),
-        kind.to_string(),
-        "CC".to_string(),
-    ]
-    .iter()
-    .find_map(|name| getenv(name))
-    .unwrap_or_else(|| "cc".into());
-    let mut vars = vec![
-        (OsString::from(env_keys::CC_ORIGINAL), original),
-        (OsString::from(env_keys::CC_CLANG), clang.into()),
-    ];
-    for t in [Some(host), target].into_iter().flatten() {
-        vars.push((format!("CC_{t}").into(), cinline_cc.into()));
-    }
-    vars
 }
 
 #[cfg(test)]

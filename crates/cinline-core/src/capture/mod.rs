@@ -2,7 +2,7 @@
 //! inlinable without changing the crates.
 //!
 //! ```text
-//! cargo cinline ── CC_<target>=cinline-cc ──▶ build script (cc crate)
+//! cargo cinline ── CC, HOST_CC, TARGET_CC, CC_<target> = cinline-cc ──▶ build script (cc crate)
 //!   cinline-cc -c x.c -o x.o ── clang -emit-llvm ──▶ x.bc ── promote ── clang -x ir ──▶ x.o
 //!                                 OUT_DIR/cinline-capture/<object key>.{bc,json}   (store)
 //!   rustc wrapper, -L OUT_DIR ──▶ lib*.a members matched to the store (CapturedLib)
@@ -12,7 +12,9 @@
 //!
 //! | step | file |
 //! |---|---|
-//! | the compiler wrapper (`cinline-cc`), and what `cargo cinline` tells the `cc` crate | [`compiler`] |
+//! | the compiler wrapper (`cinline-cc`) | [`compiler`] |
+//! | what `cargo cinline` tells the `cc` crate; the compiler the build would have run | [`setup`] |
+//! | the clang and libLLVM it captures with, found once per build | [`tools`] |
 //! | locals made hidden globals, so that inlined code shares them | [`promote`] |
 //! | which packages are captured (`CINLINE_CAPTURE_ONLY`/`_SKIP`, `[package.metadata.cinline]`) | [`policy`] |
 //! | the store, and the libraries found in a `-L` directory | [`store`] |
@@ -23,7 +25,9 @@ pub mod compiler;
 pub mod import;
 pub mod policy;
 pub mod promote;
+pub mod setup;
 pub mod store;
 pub mod summary;
+pub mod tools;
 
 pub use store::{CapturedLib, CapturedObject};

@@ -47,14 +47,6 @@ pub(crate) mod env_keys {
     pub const MANIFESTS: &str = "__CINLINE_MANIFESTS";
     /// The `-L` directories holding captured C, as a path list.
     pub const CAPTURED: &str = "__CINLINE_CAPTURED";
-    /// Set by `cargo cinline` for `cinline-cc`: the C compiler the `cc`
-    /// crate would have run (`cc`, `$CC`...).
-    pub const CC_ORIGINAL: &str = "__CINLINE_CC_ORIGINAL";
-    /// Set by `cargo cinline` for `cinline-cc`: the clang that captures.
-    pub const CC_CLANG: &str = "__CINLINE_CC_CLANG";
-    /// Set by `cargo cinline` for `cinline-cc`: rustc's libLLVM, which
-    /// promotes locals (unset: no promotion).
-    pub const CC_LIBLLVM: &str = "__CINLINE_CC_LIBLLVM";
     /// The Rust target of the crate.
     pub const TARGET: &str = "__CINLINE_TARGET";
     /// The rustc of the crate, described (`Rustc::to_json`).
@@ -248,7 +240,7 @@ pub fn needs_worker(mode: Mode, args: &[OsString]) -> bool {
         Mode::Compiler => crate::capture::compiler::loads_llvm(args.get(1..).unwrap_or_default()),
         Mode::Linker => true,
         Mode::Wrapper => match rustc_args::decide(args.get(2..).unwrap_or_default()) {
-            rustc_args::Decision::Handle(inv) => helpers::may_inline(&inv.search_dirs),
+            rustc_args::Decision::Handle(inv) => wrapper::handles(&inv).is_ok(),
             _ => false,
         },
     }

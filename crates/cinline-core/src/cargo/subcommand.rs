@@ -137,7 +137,7 @@ pub fn run_cargo(
     }
     cmd.env_remove("CARGO_BUILD_RUSTC_WRAPPER");
     if crate::env::capture() {
-        match crate::capture::compiler::cargo_env(args) {
+        match crate::capture::setup::cargo_env() {
             Ok(vars) => {
                 cmd.envs(vars);
             }

@@ -94,13 +94,8 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
         }
         Decision::NotCompilation => return pass_through(program, rustc_args),
     };
-    if !super::helpers::may_inline(&inv.search_dirs) {
-        log(|| {
-            format!(
-                "crate `{}`: no helper manifest or captured C in its -L directories",
-                inv.crate_name
-            )
-        });
+    if let Err(why) = handles(&inv) {
+        log(|| format!("crate `{}`: {why}", inv.crate_name));
         return pass_through(program, rustc_args);
     }
     match prepare(program, &inv) {
@@ -111,6 +106,21 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
         Ok((_, _, _, skipped)) => only_skipped(program, rustc_args, &inv, skipped),
         Err(why) => fall_back(program, rustc_args, &inv, None, &full_message(&why)),
     }
+}
+
+/// Whether cinline has a part in building the crate `inv` describes, or
+/// why not: it must see helpers (a manifest, captured C) in its `-L`
+/// directories, and be optimized (unless `CINLINE_UNOPTIMIZED`: at
+/// opt-level 0 a helper call costs little beside the code around it, and
+/// the dev loop stays as fast as cargo's own).
+pub(super) fn handles(inv: &Invocation) -> Result<(), &'static str> {
+    if !super::helpers::may_inline(&inv.search_dirs) {
+        return Err("no helper manifest or captured C in its -L directories");
+    }
+    if inv.opt_level == crate::link::OptLevel::O0 && !crate::env::unoptimized() {
+        return Err("opt-level 0: built as rustc builds it (CINLINE_UNOPTIMIZED=1 inlines)");
+    }
+    Ok(())
 }
 
 /// The crate's `-L` directories hold manifests, none usable: rustc runs as
