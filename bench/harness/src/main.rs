@@ -44,7 +44,7 @@ RESULTS.md and results.json into the output directory.
   --bench-dir DIR     the bench directory (default: this harness's parent)
   --target-root DIR   where the modes build (default: <bench-dir>/target)
   --out DIR           where the results go (default: <bench-dir>)
-  --cinline-dir DIR   directory of cinline and cargo-cinline (default: <repo>/target/release)
+  --cinline-dir DIR   directory of cinline, cargo-cinline and cinline-cc (default: <repo>/target/release)
 
 Environment: BENCH_CLANG (clang-22), BENCH_LLVM_AR (llvm-ar-22), BENCH_LLD (lld-22, for
 -fuse-ld=), BENCH_VALGRIND (valgrind).";
@@ -220,7 +220,9 @@ fn preflight(o: &Options) -> Result<Tools> {
     // what is measured.
     let copy = o.target_root.join("cinline-bin");
     std::fs::create_dir_all(&copy)?;
-    for name in ["cinline", "cargo-cinline"] {
+    // cargo-cinline finds cinline-cc (the C compiler of build scripts)
+    // beside itself.
+    for name in ["cinline", "cargo-cinline", "cinline-cc"] {
         std::fs::copy(tools.cinline_dir.join(name), copy.join(name))
             .with_context(|| format!("cannot copy {name} to {}", copy.display()))?;
     }

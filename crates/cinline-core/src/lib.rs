@@ -14,6 +14,11 @@
 //! 4. [`report`] finds helper calls left in objects and says why;
 //! 5. [`doctor`] runs all of the above on a tiny sample to prove that
 //!    inlining works on this machine.
+//!
+//! [`cargo`] drives the same steps from cargo (`cargo cinline`: the rustc
+//! and linker wrappers), and [`capture`] makes the C that build scripts
+//! compile with the `cc` crate inlinable too (the `cinline-cc` compiler
+//! wrapper, and the per-unit imports of what Rust calls).
 
 #![forbid(unsafe_code)]
 

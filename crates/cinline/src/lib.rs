@@ -141,7 +141,8 @@ struct ReportArgs {
     deny_not_inlined: bool,
 }
 
-/// The entry point of both executables, `cinline` and `cargo-cinline`.
+/// The entry point of the three executables, `cinline`, `cargo-cinline` and
+/// `cinline-cc` (the part each plays comes from its name and environment).
 ///
 /// The commands that load LLVM (`link`, `report`, `doctor`, and the rustc
 /// and linker wrappers for crates with helpers) run in a supervised worker

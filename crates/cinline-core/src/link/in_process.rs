@@ -1,11 +1,11 @@
 //! The `rustc-llvm` engine: link, internalize, optimize and emit inside
 //! rustc's own libLLVM.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 use cinline_llvm::{Llvm, Module, OptLevel, TargetMachine, TargetSpec};
 
-use super::prepare::{prepare, resolve, Resolved};
+use super::prepare::{mark_always_inline, prepare, resolve, Resolved};
 use super::{one_definition, LinkOptions, LinkOutcome, Passes};
 use crate::{write_atomic, Error};
 
@@ -91,28 +91,7 @@ pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<Lin
             message: format!("cannot link into {}: {e}", opts.krate.display()),
         })?;
     }
-    let names: HashSet<String> = prepared.helper_symbols.iter().cloned().collect();
-    // Helpers stand for C `static inline` functions: inline them whatever
-    // the cost, as the kernel's `__rust_helper` (`__always_inline`) does.
-    // Not those with an unresolved attribute mismatch: LLVM's always-inliner
-    // would inline them anyway, and lose what the attribute guarantees; nor
-    // those kept out of line (`noinline`) by the one-definition rule.
-    let blocked: HashSet<&str> = prepared
-        .mismatches
-        .iter()
-        .filter(|m| !m.reconciled)
-        .map(|m| m.helper.as_str())
-        .collect();
-    for f in module.functions() {
-        let name = f.name();
-        if !f.is_declaration()
-            && names.contains(&name)
-            && !blocked.contains(name.as_str())
-            && !f.has_enum_attribute("noinline")
-        {
-            f.add_enum_attribute("alwaysinline");
-        }
-    }
+    mark_always_inline(&module, &prepared.helper_symbols, &prepared.mismatches);
     save_temp(opts, "merged", &module)?;
     // Without helpers linked in, the module is rustc's own, as it made it:
     // nothing to verify, nothing to inline.

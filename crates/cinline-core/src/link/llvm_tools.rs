@@ -8,7 +8,7 @@ use std::process::Command;
 
 use cinline_llvm::{CodeModel, Llvm, RelocModel};
 
-use super::prepare::{prepare, resolve, Resolved};
+use super::prepare::{mark_always_inline, prepare, resolve, Resolved};
 use super::{one_definition, LinkOptions, LinkOutcome};
 use crate::bitcode::BitcodeFile;
 use crate::output::{persist, temp_beside};
@@ -125,6 +125,9 @@ pub(super) fn link(
             let path = scratch.path().join(format!("input{i}.bc"));
             write_atomic(&path, &module.to_bitcode()).map(|()| path)
         };
+        for (_, module) in &prepared.helpers {
+            mark_always_inline(module, &prepared.helper_symbols, &prepared.mismatches);
+        }
         let krate = if prepared.modified {
             write(0, &prepared.krate)?
         } else {

@@ -1,6 +1,6 @@
 //! The checks and attribute work both engines do before linking.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 
 use cinline_llvm::{CodeModel, Context, Function, Module, OptLevel, RelocModel, Version};
@@ -227,6 +227,36 @@ pub(crate) fn type_mismatch(declared: &Function<'_>, defined: &Function<'_>) -> 
              as they do a C `_Complex` or a small struct returned in a register)"
         )
     })
+}
+
+/// Marks `alwaysinline` the helpers (`helper_symbols`) `module` defines:
+/// they stand for C `static inline` functions, inlined whatever the cost,
+/// as the kernel's `__rust_helper` (`__always_inline`) is. Not those with
+/// an unresolved attribute mismatch (`mismatches`): the always-inliner
+/// would inline them anyway, and lose what the attribute guarantees; nor
+/// those kept out of line (`noinline`) by the one-definition rule. Both
+/// engines do this, so that they inline the same calls.
+pub(crate) fn mark_always_inline(
+    module: &Module<'_>,
+    helper_symbols: &[String],
+    mismatches: &[Mismatch],
+) {
+    let names: HashSet<&str> = helper_symbols.iter().map(String::as_str).collect();
+    let blocked: HashSet<&str> = mismatches
+        .iter()
+        .filter(|m| !m.reconciled)
+        .map(|m| m.helper.as_str())
+        .collect();
+    for f in module.functions() {
+        let name = f.name();
+        if !f.is_declaration()
+            && names.contains(name.as_str())
+            && !blocked.contains(name.as_str())
+            && !f.has_enum_attribute("noinline")
+        {
+            f.add_enum_attribute("alwaysinline");
+        }
+    }
 }
 
 /// Code generation settings with every default filled in from the crate.
