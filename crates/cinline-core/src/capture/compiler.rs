@@ -73,8 +73,59 @@ enum NotCompile {
     /// recorded.
     Other,
     /// A compile of something else, or asked in a way cinline does not
-    /// capture: recorded with the reason.
-    Skipped(String),
+    /// capture: recorded with the reason, under the file it names.
+    Skipped {
+        why: String,
+        /// The one input file, if there is one.
+        source: Option<PathBuf>,
+        /// The `-o` output, if given.
+        output: Option<PathBuf>,
+    },
+}
+
+/// What a compiler command line says, as far as capture cares.
+#[derive(Default)]
+struct Scanned {
+    /// The indices of the input files.
+    inputs: Vec<usize>,
+    output: Option<PathBuf>,
+    /// The value of `-x`.
+    language: Option<String>,
+    /// `-flto...` or `-fembed-bitcode...`: the build's own bitcode.
+    own_bitcode: Option<String>,
+    /// `-emit-llvm`, `-M`, `-MM`: no object.
+    no_object: bool,
+}
+
+impl Scanned {
+    fn of(text: &[String]) -> Scanned {
+        let mut scanned = Scanned::default();
+        let mut i = 0;
+        while i < text.len() {
+            let arg = &text[i];
+            if TAKES_VALUE.contains(&arg.as_str()) {
+                let value = text.get(i + 1).cloned().unwrap_or_default();
+                match arg.as_str() {
+                    "-o" => scanned.output = Some(PathBuf::from(value)),
+                    "-x" => scanned.language = Some(value),
+                    _ => {}
+                }
+                i += 2;
+                continue;
+            }
+            if let Some(joined) = arg.strip_prefix("-o").filter(|o| !o.is_empty()) {
+                scanned.output = Some(PathBuf::from(joined));
+            } else if arg.starts_with("-flto") || arg.starts_with("-fembed-bitcode") {
+                scanned.own_bitcode.get_or_insert_with(|| arg.clone());
+            } else if arg == "-emit-llvm" || arg == "-M" || arg == "-MM" {
+                scanned.no_object = true;
+            } else if !arg.starts_with('-') {
+                scanned.inputs.push(i);
+            }
+            i += 1;
+        }
+        scanned
+    }
 }
 
 impl Compile {
@@ -86,40 +137,31 @@ impl Compile {
         if !text.iter().any(|a| a == "-c") || text.iter().any(|a| a == "-E" || a == "-S") {
             return Err(NotCompile::Other);
         }
-        let mut inputs = Vec::new();
-        let mut output = None;
-        let mut i = 0;
-        while i < text.len() {
-            let arg = &text[i];
-            if TAKES_VALUE.contains(&arg.as_str()) {
-                let value = text.get(i + 1).cloned().unwrap_or_default();
-                match arg.as_str() {
-                    "-o" => output = Some(PathBuf::from(&value)),
-                    "-x" if value != "c" => {
-                        return Err(NotCompile::Skipped(format!("`-x {value}`: not C")))
-                    }
-                    _ => {}
-                }
-                i += 2;
-                continue;
-            }
-            if let Some(joined) = arg.strip_prefix("-o").filter(|o| !o.is_empty()) {
-                output = Some(PathBuf::from(joined));
-            } else if arg.starts_with("-flto") || arg.starts_with("-fembed-bitcode") {
-                return Err(NotCompile::Skipped(format!(
-                    "`{arg}`: the build asks for its own bitcode"
-                )));
-            } else if arg == "-emit-llvm" || arg == "-M" || arg == "-MM" {
-                return Err(NotCompile::Other);
-            } else if !arg.starts_with('-') {
-                inputs.push(i);
-            }
-            i += 1;
+        let scanned = Scanned::of(&text);
+        if scanned.no_object {
+            return Err(NotCompile::Other);
         }
-        let [source] = inputs[..] else {
-            return Err(NotCompile::Skipped(format!(
+        let source = match scanned.inputs[..] {
+            [source] => Some(source),
+            _ => None,
+        };
+        let skipped = |why: String| NotCompile::Skipped {
+            why,
+            source: source.map(|i| PathBuf::from(&text[i])),
+            output: scanned.output.clone(),
+        };
+        if let Some(language) = scanned.language.as_deref().filter(|l| *l != "c") {
+            return Err(skipped(format!("`-x {language}`: not C")));
+        }
+        if let Some(arg) = &scanned.own_bitcode {
+            return Err(skipped(format!(
+                "`{arg}`: the build asks for its own bitcode"
+            )));
+        }
+        let Some(source) = source else {
+            return Err(skipped(format!(
                 "{} input files in one command",
-                inputs.len()
+                scanned.inputs.len()
             )));
         };
         if !text[source].ends_with(".c") {
@@ -127,7 +169,7 @@ impl Compile {
                 Some(x) if x == "s" || x == "S" || x == "asm" => "assembly",
                 _ => "not a C file",
             };
-            return Err(NotCompile::Skipped(what.into()));
+            return Err(skipped(what.into()));
         }
         // Unoptimized C (the dev profile) is compiled `optnone noinline`:
         // nothing to inline, so the original compiler makes it.
@@ -137,11 +179,14 @@ impl Compile {
             .find_map(|a| a.strip_prefix("-O"))
             .is_some_and(|level| level != "0");
         if !optimized {
-            return Err(NotCompile::Skipped(
+            return Err(skipped(
                 "compiled without optimization (-O0): nothing to inline".into(),
             ));
         }
-        let output = output.ok_or_else(|| NotCompile::Skipped("no `-o` output".into()))?;
+        let output = scanned
+            .output
+            .clone()
+            .ok_or_else(|| skipped("no `-o` output".into()))?;
         Ok(Compile { source, output })
     }
 }
@@ -167,7 +212,10 @@ pub fn loads_llvm(args: &[OsString]) -> bool {
 /// The worker compiling `args` died (`why`): the original compiler makes
 /// the object, and the store says why.
 pub fn after_crash(args: &[OsString], why: &str) -> Outcome {
-    original_recorded(args, Compile::parse(args).ok().as_ref(), why.to_string())
+    match Compile::parse(args) {
+        Ok(compile) => original_recorded(args, &compile, why.to_string()),
+        Err(_) => run_original(args),
+    }
 }
 
 /// `args`: the compiler's arguments, as the build script gave them.
@@ -175,11 +223,16 @@ pub fn run(args: &[OsString]) -> Outcome {
     let compile = match Compile::parse(args) {
         Ok(compile) => compile,
         Err(NotCompile::Other) => return run_original(args),
-        Err(NotCompile::Skipped(why)) => return original_recorded(args, None, why),
+        Err(NotCompile::Skipped {
+            why,
+            source: Some(source),
+            output: Some(output),
+        }) => return original_recorded_as(args, source, &output, why),
+        Err(NotCompile::Skipped { .. }) => return run_original(args),
     };
     let manifest_dir = getenv("CARGO_MANIFEST_DIR").map(PathBuf::from);
     if let Err(why) = policy::decide(&package(), manifest_dir.as_deref()) {
-        return original_recorded(args, Some(&compile), why);
+        return original_recorded(args, &compile, why);
     }
     let Some(out_dir) = getenv("OUT_DIR") else {
         return run_original(args);
@@ -188,7 +241,7 @@ pub fn run(args: &[OsString]) -> Outcome {
         Ok(tools) => tools,
         Err(why) => {
             let why = format!("no clang to capture with: {why}");
-            return original_recorded(args, Some(&compile), why);
+            return original_recorded(args, &compile, why);
         }
     };
     match capture(args, &compile, &tools) {
@@ -210,7 +263,7 @@ pub fn run(args: &[OsString]) -> Outcome {
             args[compile.source].to_string_lossy(),
             env::STRICT.name
         )),
-        Err(why) => original_recorded(args, Some(&compile), why),
+        Err(why) => original_recorded(args, &compile, why),
     }
 }
 
@@ -233,34 +286,23 @@ fn entry(source: PathBuf, object: &Path, why: Option<String>) -> Entry {
     }
 }
 
-/// Runs the original compiler; if it made an object, records it as not
-/// captured, because `why`.
-fn original_recorded(args: &[OsString], compile: Option<&Compile>, why: String) -> Outcome {
+/// Runs the original compiler for `compile`, and records its object as
+/// not captured, because `why`.
+fn original_recorded(args: &[OsString], compile: &Compile, why: String) -> Outcome {
+    let source = PathBuf::from(&args[compile.source]);
+    original_recorded_as(args, source, &compile.output, why)
+}
+
+/// Runs the original compiler; if it made `output` (from `source`),
+/// records it as not captured, because `why`.
+fn original_recorded_as(args: &[OsString], source: PathBuf, output: &Path, why: String) -> Outcome {
     let outcome = run_original(args);
-    let (Some(out_dir), true) = (getenv("OUT_DIR"), outcome.success()) else {
-        return outcome;
-    };
-    let output = compile.map_or_else(|| output_of(args), |c| Some(c.output.clone()));
-    if let (Some(output), Some(source)) = (output, source_of(args)) {
-        if let Ok(object) = std::fs::read(&output) {
-            let _ = entry(source, &output, Some(why)).save(Path::new(&out_dir), &object, None);
+    if let (Some(out_dir), true) = (getenv("OUT_DIR"), outcome.success()) {
+        if let Ok(object) = std::fs::read(output) {
+            let _ = entry(source, output, Some(why)).save(Path::new(&out_dir), &object, None);
         }
     }
     outcome
-}
-
-/// The `-o` value of `args`, if any.
-fn output_of(args: &[OsString]) -> Option<PathBuf> {
-    let i = args.iter().position(|a| a == "-o")?;
-    args.get(i + 1).map(PathBuf::from)
-}
-
-/// The last argument that is not an option: the source, for a record.
-fn source_of(args: &[OsString]) -> Option<PathBuf> {
-    args.iter()
-        .rev()
-        .find(|a| !a.to_string_lossy().starts_with('-'))
-        .map(PathBuf::from)
 }
 
 /// Compiles `compile` with the `tools`' clang in two steps (see the module
@@ -281,15 +323,7 @@ fn capture(args: &[OsString], compile: &Compile, tools: &Tools) -> Result<PathBu
     }
     to_bitcode.push("-emit-llvm".into());
     to_bitcode.extend(cross.clone());
-    let first = Command::new(clang)
-        .args(&to_bitcode)
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", clang.display()))?;
-    if !first.status.success() {
-        let _ = std::fs::remove_file(&bitcode);
-        return Err(refused(clang, &first.stderr));
-    }
+    let warnings = run_clang(clang, &to_bitcode, &bitcode)?;
     // 1b. Locals made hidden globals (see `promote`), when rustc's
     // libLLVM may write bitcode this clang reads.
     if let Some(libllvm) = &tools.libllvm {
@@ -325,18 +359,26 @@ fn capture(args: &[OsString], compile: &Compile, tools: &Tools) -> Result<PathBu
         .map(OsString::from),
     );
     to_object.push(bitcode.clone().into());
-    let second = Command::new(clang)
-        .args(&to_object)
+    run_clang(clang, &to_object, &bitcode)?;
+    // A real compiler's warnings (the front end's), shown as the build
+    // shows them.
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), &warnings);
+    Ok(bitcode)
+}
+
+/// Runs `clang` with `args`; returns what it printed, or why it refused
+/// (then `bitcode`, the capture's file, is removed).
+fn run_clang(clang: &Path, args: &[OsString], bitcode: &Path) -> Result<Vec<u8>, String> {
+    let out = Command::new(clang)
+        .args(args)
         .stderr(Stdio::piped())
         .output()
         .map_err(|e| format!("cannot run {}: {e}", clang.display()))?;
-    if !second.status.success() {
-        let _ = std::fs::remove_file(&bitcode);
-        return Err(refused(clang, &second.stderr));
+    if out.status.success() {
+        return Ok(out.stderr);
     }
-    // A real compiler's warnings, shown as the build shows them.
-    let _ = std::io::Write::write_all(&mut std::io::stderr(), &first.stderr);
-    Ok(bitcode)
+    let _ = std::fs::remove_file(bitcode);
+    Err(refused(clang, &out.stderr))
 }
 
 /// `--target=TARGET` when the build script compiles for another target
@@ -415,19 +457,19 @@ mod tests {
         );
         assert!(matches!(
             Compile::parse(&os(&["-O2", "-c", "a.S", "-o", "a.o"])),
-            Err(NotCompile::Skipped(why)) if why == "assembly"
+            Err(NotCompile::Skipped { why, source: Some(s), .. }) if why == "assembly" && s == Path::new("a.S")
         ));
         assert!(matches!(
             Compile::parse(&os(&["-O2", "-O0", "-c", "a.c", "-o", "a.o"])),
-            Err(NotCompile::Skipped(why)) if why.contains("-O0")
+            Err(NotCompile::Skipped { why, .. }) if why.contains("-O0")
         ));
         assert!(matches!(
             Compile::parse(&os(&["-c", "-flto=thin", "a.c", "-o", "a.o"])),
-            Err(NotCompile::Skipped(_))
+            Err(NotCompile::Skipped { .. })
         ));
         assert!(matches!(
             Compile::parse(&os(&["-c", "-x", "c++", "a.c", "-o", "a.o"])),
-            Err(NotCompile::Skipped(_))
+            Err(NotCompile::Skipped { .. })
         ));
     }
 }
