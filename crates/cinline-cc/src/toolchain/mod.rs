@@ -12,6 +12,25 @@ use std::process::Command;
 pub use clang::{find_clang, find_llvm_tool, list_tools, Tool};
 pub use rustc::{Rustc, TargetInfo};
 
+/// The file `path` resolves to, its size and modification time: what a
+/// cache of what a tool says keeps, to tell the tool changed. `None` if it
+/// cannot be read.
+pub fn file_stamp(path: &std::path::Path) -> Option<String> {
+    let real = std::fs::canonicalize(path).ok()?;
+    let meta = std::fs::metadata(&real).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!(
+        "{} {} {}",
+        real.display(),
+        meta.len(),
+        modified.as_nanos()
+    ))
+}
+
 use crate::Error;
 
 /// Runs `cmd`, returning its stdout; a failure to start or a non-zero exit

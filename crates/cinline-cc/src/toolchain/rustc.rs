@@ -221,26 +221,15 @@ impl Rustc {
 /// that need to ask rustc (`--print target-cpus`) use it.
 static IN_USE: OnceLock<(PathBuf, String)> = OnceLock::new();
 
-/// Size and modification time of the executable at `path`, or `None` for
-/// a rustup proxy or an unreadable file.
+/// [`super::file_stamp`] of the executable at `path`, or `None` for a
+/// rustup proxy or an unreadable file.
 fn stamp_of(path: &Path) -> Option<String> {
     let real = std::fs::canonicalize(path).ok()?;
     let dir = path.parent()?;
     if dir.join("rustup").exists() || real.file_name()? == "rustup" {
         return None;
     }
-    let meta = std::fs::metadata(&real).ok()?;
-    let modified = meta
-        .modified()
-        .ok()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?;
-    Some(format!(
-        "{} {} {}",
-        real.display(),
-        meta.len(),
-        modified.as_nanos()
-    ))
+    super::file_stamp(&real)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::toolchain::{find_clang, find_libllvm, Rustc};
+use crate::toolchain::{file_stamp, find_clang, find_libllvm, Rustc};
 use crate::{env, full_message, getenv};
 
 /// The capture tools.
@@ -33,17 +33,6 @@ struct Cached {
     /// The clang's size and modification time.
     clang_stamp: String,
     tools: Tools,
-}
-
-/// A file's size and modification time, to tell it changed.
-fn stamp(path: &Path) -> Option<String> {
-    let meta = std::fs::metadata(path).ok()?;
-    let modified = meta
-        .modified()
-        .ok()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?;
-    Some(format!("{}-{}", meta.len(), modified.as_nanos()))
 }
 
 /// The tools for the build script running this compiler (its `OUT_DIR`
@@ -69,7 +58,7 @@ pub fn find() -> Result<Tools, String> {
         .filter(|c| {
             c.rustc == rustc_key
                 && c.clang_variable == clang_variable
-                && stamp(&c.tools.clang).as_ref() == Some(&c.clang_stamp)
+                && file_stamp(&c.tools.clang).as_ref() == Some(&c.clang_stamp)
         });
     if let Some(cached) = hit {
         return Ok(cached.tools);
@@ -83,7 +72,7 @@ pub fn find() -> Result<Tools, String> {
         clang: clang.path,
         libllvm,
     };
-    if let (Some(cache), Some(clang_stamp)) = (cache, stamp(&tools.clang)) {
+    if let (Some(cache), Some(clang_stamp)) = (cache, file_stamp(&tools.clang)) {
         let cached = Cached {
             rustc: rustc_key,
             clang_variable,
