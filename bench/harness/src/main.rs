@@ -4,7 +4,8 @@
 //! instructions per operation, wall time per operation, `.text` size) and
 //! the builds (clean builds, rebuilds after touching one file in release
 //! and dev profile, as ratios to `plain` of interleaved runs), the rebuilds
-//! of `examples/liburing` too; writes `RESULTS.md` and `results.json`. Run
+//! of `examples/liburing` and of the larger program `bench/program` too
+//! (whose output must not change); writes `RESULTS.md` and `results.json`. Run
 //! it through `scripts/bench.sh`; `--help` lists the options.
 
 mod builds;
@@ -28,7 +29,8 @@ pub const WORKLOADS: [&str; 5] = ["refcount", "arith", "accessors", "uring", "al
 const USAGE: &str = "usage: cinline-bench [options]
 
 Builds bench/workloads in each mode into <target-root>/workloads-<mode> (and
-examples/liburing into <target-root>/liburing-<mode>), measures them, writes
+examples/liburing and bench/program into <target-root>/liburing-<mode> and
+program-<mode>), measures them, writes
 RESULTS.md and results.json into the output directory.
 
   --modes a,b,...     modes to run (default: plain,cinline,cinline-llvm-tools,xlto,native)
@@ -480,7 +482,41 @@ fn build_all(
         );
         record(dev_rebuilds(&liburing), "liburing, dev rebuilds");
     }
+    let program = Workspace {
+        dir: o.bench_dir.join("program"),
+        ..program()
+    };
+    record(
+        runner
+            .prepare(&program, &dev, Profile::Release)
+            .and_then(|()| {
+                runner.series(&program, &dev, Profile::Release, Kind::Rebuild, o.rebuilds)
+            })
+            .map(Some),
+        "program, release rebuilds",
+    );
+    record(dev_rebuilds(&program), "program, dev rebuilds");
     series
+}
+
+/// What the larger program's release build of `mode` prints, if it ran.
+fn program_output(runner: &Runner, mode: Mode) -> Option<String> {
+    let ws = program();
+    let app = builds::target_dir(&runner.root, &ws, mode).join("release/app");
+    let out = Command::new(&app).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The larger program: several crates calling helpers (libraries of
+/// cargo's default codegen units, and a binary).
+fn program() -> Workspace {
+    Workspace {
+        name: "program",
+        dir: PathBuf::new(),
+        touched: "hashing/src/lib.rs",
+    }
 }
 
 fn run() -> Result<bool> {
@@ -518,6 +554,15 @@ fn run() -> Result<bool> {
         if sums.windows(2).any(|p| p[0].1 != p[1].1) {
             checksum_problems.push(format!("{w}: {sums:?}"));
         }
+    }
+    // The larger program too: the same output line built either way.
+    let outputs: Vec<(Mode, Option<String>)> = [Mode::Plain, Mode::Cinline]
+        .into_iter()
+        .filter(|m| o.modes.contains(m))
+        .map(|m| (m, program_output(&runner, m)))
+        .collect();
+    if outputs.windows(2).any(|p| p[0].1 != p[1].1) {
+        checksum_problems.push(format!("program: {outputs:?}"));
     }
     let results = Results {
         options: o,

@@ -144,7 +144,7 @@ fn targets(out: &mut String, r: &Results) {
         Mode::Plain,
         1.10,
     );
-    for ws in ["workloads", "liburing"] {
+    for ws in ["workloads", "liburing", "program"] {
         for profile in [Profile::Release, Profile::Dev] {
             let s = series(r, ws, Kind::Rebuild, profile);
             let what = format!(

@@ -8,7 +8,8 @@
 //! aliases not imported from; assembly, a command clang refuses and a
 //! package that opts out built as before and named in the report;
 //! `CINLINE_CAPTURE_SKIP`, `CINLINE_CAPTURE=0`, a larger budget, the dev
-//! profile (unoptimized C is not captured) and strict mode.
+//! profile (unoptimized C is not captured), strict mode, and the cuts kept
+//! for the next units (a damaged one is made again).
 
 #![forbid(unsafe_code)]
 
@@ -166,4 +167,74 @@ fn unoptimized_c_of_the_dev_profile_is_not_captured() {
         package_lines(&report, "cap-sys").contains("c/cap.c: compiled without optimization (-O0)"),
         "{report}"
     );
+}
+
+#[test]
+fn each_cut_is_kept_and_a_damaged_one_is_made_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("capture-ws");
+    copy_workspace(WORKSPACE, &ws);
+    let cargo = env!("CARGO");
+    let build = || {
+        let built = timed(
+            command(cargo_cinline(), &ws, &["cinline", "build", "--release"]).env("CARGO", cargo),
+            "cargo cinline build --release",
+        );
+        let stderr = String::from_utf8_lossy(&built.stderr).into_owned();
+        assert!(!stderr.contains("warning: cinline"), "{stderr}");
+    };
+    build();
+    // The cuts of the units, beside the captured bitcode.
+    let build_dir = ws.join("target/cinline/release/build");
+    let cuts: Vec<std::path::PathBuf> = std::fs::read_dir(&build_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("out/cinline-capture"))
+        .filter_map(|store| std::fs::read_dir(store).ok())
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "imports"))
+        .filter_map(|e| std::fs::read_dir(e.path()).ok())
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "bc"))
+        .collect();
+    assert!(
+        !cuts.is_empty(),
+        "no cut kept under {}",
+        build_dir.display()
+    );
+    for cut in &cuts {
+        std::fs::write(cut, b"not bitcode").unwrap();
+    }
+    // The program's crate is built again: its units read the damaged cuts.
+    let main = ws.join("cap-app/src/main.rs");
+    let text = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(&main, format!("{text}\n")).unwrap();
+    build();
+    for cut in &cuts {
+        assert!(
+            std::fs::read(cut).unwrap().starts_with(b"BC"),
+            "{}",
+            cut.display()
+        );
+    }
+    let expected = std::fs::read_to_string(ws.join(EXPECTED)).unwrap();
+    let out = std::process::Command::new(ws.join("target/cinline/release/cap-app"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+    let calls = common::example::hot_function_calls(
+        &ws.join("target/cinline/release/cap-app"),
+        "cap_hot_loop",
+    );
+    if let Some(calls) = calls {
+        assert!(
+            !calls
+                .iter()
+                .any(|c| c.starts_with("cap_add") || c.starts_with("cap_bump")),
+            "{calls:?}"
+        );
+    }
 }

@@ -13,12 +13,14 @@
 //! line, and the record says why.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use cinline_llvm::{
     CodeModel, Context, Global, GlobalKind, Linkage, Module, OptLevel, RelocModel, TargetSpec,
+    Version,
 };
 
+use super::import_cache;
 use super::store::CapturedLib;
 use crate::link::OutOfLine;
 use crate::Error;
@@ -32,9 +34,11 @@ pub struct Import<'ctx> {
 }
 
 /// Cuts the functions of `libs` that `called` names (the functions a unit
-/// declares) out of their bitcode, within `budget`, into modules of `ctx`.
+/// declares) out of their bitcode, within `budget`, into modules of `ctx`
+/// (of LLVM `llvm`). Each cut is made once and kept ([`import_cache`]).
 pub fn import<'ctx>(
     ctx: &'ctx Context,
+    llvm: Version,
     libs: &[CapturedLib],
     called: &BTreeSet<String>,
     budget: usize,
@@ -53,39 +57,65 @@ pub fn import<'ctx>(
             continue;
         }
         let path = &object.bitcode;
-        let llvm_error = |e: cinline_llvm::LlvmError| Error::Llvm {
-            path: path.clone(),
-            message: e.0,
+        let slot = import_cache::slot(path, &wanted, budget, llvm);
+        let (module, left_out) = match slot.as_deref().and_then(|s| import_cache::load(ctx, s)) {
+            Some(kept) => kept,
+            None => {
+                let (module, left_out) = cut(ctx, path, &wanted, budget)?;
+                if let Some(slot) = &slot {
+                    import_cache::store(slot, module.as_ref(), &left_out);
+                }
+                (module, left_out)
+            }
         };
-        let bytes = std::fs::read(path).map_err(Error::read(path))?;
-        let mut module = ctx
-            .parse_bitcode(&bytes, &path.to_string_lossy())
-            .map_err(llvm_error)?;
-        // An alias must point to a definition, and pruning turns
-        // definitions into declarations: a file with aliases is not cut.
-        if let Some(alias) = module
-            .globals()
+        import.left_out.extend(left_out);
+        import.modules.extend(module.map(|m| (path.clone(), m)));
+    }
+    Ok(import)
+}
+
+/// The module of the functions of `path` among `wanted` within `budget`
+/// (none if all are left out), and those left out with why.
+fn cut<'ctx>(
+    ctx: &'ctx Context,
+    path: &Path,
+    wanted: &[&String],
+    budget: usize,
+) -> crate::Result<(Option<Module<'ctx>>, Vec<OutOfLine>)> {
+    let llvm_error = |e: cinline_llvm::LlvmError| Error::Llvm {
+        path: path.to_path_buf(),
+        message: e.0,
+    };
+    let bytes = std::fs::read(path).map_err(Error::read(path))?;
+    let mut module = ctx
+        .parse_bitcode(&bytes, &path.to_string_lossy())
+        .map_err(llvm_error)?;
+    // An alias must point to a definition, and pruning turns
+    // definitions into declarations: a file with aliases is not cut.
+    if let Some(alias) = module
+        .globals()
+        .iter()
+        .find(|g| g.kind() == GlobalKind::Alias)
+    {
+        let left_out = wanted
             .iter()
-            .find(|g| g.kind() == GlobalKind::Alias)
-        {
-            import.left_out.extend(wanted.iter().map(|name| OutOfLine {
+            .map(|name| OutOfLine {
                 helper: name.to_string(),
                 reason: format!(
                     "its C file defines aliases (`{}`), which cinline does not import from",
                     alias.name()
                 ),
                 by_design: true,
-            }));
-            continue;
-        }
-        let selection = select(&module, &wanted, budget);
-        import.left_out.extend(selection.too_large);
-        if !selection.imported.is_empty() {
-            prune(ctx, &mut module, &selection.imported).map_err(llvm_error)?;
-            import.modules.push((path.clone(), module));
-        }
+            })
+            .collect();
+        return Ok((None, left_out));
     }
-    Ok(import)
+    let selection = select(&module, wanted, budget);
+    if selection.imported.is_empty() {
+        return Ok((None, selection.too_large));
+    }
+    prune(ctx, &mut module, &selection.imported).map_err(llvm_error)?;
+    Ok((Some(module), selection.too_large))
 }
 
 /// The functions to import, and the called ones too large.

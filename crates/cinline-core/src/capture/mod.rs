@@ -19,10 +19,12 @@
 //! | which packages are captured (`CINLINE_CAPTURE_ONLY`/`_SKIP`, `[package.metadata.cinline]`) | [`policy`] |
 //! | the store, and the libraries found in a `-L` directory | [`store`] |
 //! | cutting a unit's imports out of a library's bitcode | [`import`] |
+//! | each cut made once, kept beside the bitcode | `import_cache` |
 //! | what `cargo cinline report` says per package | [`summary`] |
 
 pub mod compiler;
 pub mod import;
+mod import_cache;
 pub mod policy;
 pub mod promote;
 pub mod setup;

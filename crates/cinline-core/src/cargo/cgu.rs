@@ -117,6 +117,7 @@ pub fn inline_cgu(
             captured: helpers.captured.clone(),
             budget: crate::env::inline_budget()?,
             engine: crate::env::engine()?,
+            helper_index: helpers.index.clone(),
             ..LinkOptions::default()
         },
         rustc,

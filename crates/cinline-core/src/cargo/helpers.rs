@@ -2,7 +2,7 @@
 //! directories, and the C captured from build scripts in them
 //! ([`crate::capture`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::capture::{store, CapturedLib};
@@ -18,6 +18,9 @@ pub struct HelperSet {
     pub bitcode: Vec<PathBuf>,
     /// Every helper symbol.
     pub symbols: BTreeSet<String>,
+    /// For each bitcode file, the symbols of its manifest (a manifest's
+    /// files together define them): which files a unit needs to read.
+    pub index: BTreeMap<PathBuf, BTreeSet<String>>,
     /// The packages that wrote the manifests (`mini-sys`), or built
     /// captured libraries.
     pub packages: Vec<String>,
@@ -84,9 +87,12 @@ impl HelperSet {
             match usable(path, target, engine) {
                 Ok(manifest) => {
                     let dir = path.parent().unwrap_or(Path::new("."));
-                    set.bitcode
-                        .extend(manifest.bitcode.iter().map(|b| dir.join(b)));
-                    set.symbols.extend(manifest.symbols);
+                    let symbols: BTreeSet<String> = manifest.symbols.into_iter().collect();
+                    for file in manifest.bitcode.iter().map(|b| dir.join(b)) {
+                        set.index.insert(file.clone(), symbols.clone());
+                        set.bitcode.push(file);
+                    }
+                    set.symbols.extend(symbols);
                     set.packages.push(manifest.package);
                     set.manifests.push(path.clone());
                 }

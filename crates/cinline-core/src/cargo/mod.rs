@@ -205,19 +205,35 @@ pub(crate) use crate::env::strict;
 /// With `CINLINE_LOG` set, says what the wrapper decides and why: on
 /// stderr for `1`, else appended to the file it names (rustc hides what its
 /// linker prints, so the linker wrapper's lines only show up in a file).
+///
+/// Each line starts with the process id and the time (seconds and
+/// microseconds of the Unix clock), so that the lines of the processes of
+/// one build, merged in one file, show where its time goes.
 pub(crate) fn log(what: impl FnOnce() -> String) {
     use crate::env::LogTarget;
     use std::io::Write;
-    match crate::env::log_target() {
-        None => {}
-        Some(LogTarget::Stderr) => eprintln!("cinline: {}", what()),
-        Some(LogTarget::File(path)) => {
+    let Some(target) = crate::env::log_target() else {
+        return;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let line = format!(
+        "cinline[{} {}.{:06}]: {}",
+        std::process::id(),
+        now.as_secs(),
+        now.subsec_micros(),
+        what()
+    );
+    match target {
+        LogTarget::Stderr => eprintln!("{line}"),
+        LogTarget::File(path) => {
             if let Ok(mut f) = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
             {
-                let _ = writeln!(f, "cinline: {}", what());
+                let _ = writeln!(f, "{line}");
             }
         }
     }
@@ -233,14 +249,18 @@ pub fn exit_code(status: std::process::ExitStatus) -> Outcome {
 
 /// Crash containment (`crate::supervise`): whether this invocation of
 /// `mode` (`args`: the whole command line) may load LLVM, and so runs in a
-/// supervised worker. A rustc invocation cinline passes through does not.
+/// supervised worker. A rustc invocation cinline passes through does not,
+/// nor one that only links (a binary, a test): the linker wrapper, which
+/// does the LLVM work of those, has a worker of its own.
 pub fn needs_worker(mode: Mode, args: &[OsString]) -> bool {
     match mode {
         Mode::Subcommand => false,
         Mode::Compiler => crate::capture::compiler::loads_llvm(args.get(1..).unwrap_or_default()),
         Mode::Linker => true,
         Mode::Wrapper => match rustc_args::decide(args.get(2..).unwrap_or_default()) {
-            rustc_args::Decision::Handle(inv) => wrapper::handles(&inv).is_ok(),
+            rustc_args::Decision::Handle(inv) => {
+                wrapper::handles(&inv).is_ok() && inv.archive_types().next().is_some()
+            }
             _ => false,
         },
     }

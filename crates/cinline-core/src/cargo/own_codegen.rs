@@ -180,7 +180,7 @@ fn compile_unit(
             reconcile: true,
             captured: helpers.captured.clone(),
             budget: crate::env::inline_budget()?,
-            known_helpers: helpers.symbols.clone(),
+            helper_index: helpers.index.clone(),
             engine: crate::env::engine()?,
             ..LinkOptions::default()
         },

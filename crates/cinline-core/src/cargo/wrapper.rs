@@ -87,7 +87,10 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
         return pass_through(program, rustc_args);
     }
     let inv = match decide(rustc_args) {
-        Decision::Handle(inv) => inv,
+        Decision::Handle(inv) => {
+            log(|| format!("crate `{}`: rustc wrapper", inv.crate_name));
+            inv
+        }
         Decision::PassThrough(why) => {
             log(|| format!("pass-through: {why}"));
             return pass_through(program, rustc_args);
@@ -360,6 +363,7 @@ fn handle(
     let link_record = dir_for(&inv.out_dir).join(format!("{}.link.json", inv.stem()));
     let _ = std::fs::remove_file(&link_record);
     cmd.args(&args);
+    log(|| format!("crate `{}`: running rustc", inv.crate_name));
     // cargo may start the crates that need only this one's metadata as soon
     // as rustc wrote it; not when cinline generates the code, whose
     // fallback would write metadata with another crate hash (see `stream`).
@@ -385,6 +389,7 @@ fn handle(
             &format!("the build with cinline failed ({why})"),
         );
     }
+    log(|| format!("crate `{}`: rustc done", inv.crate_name));
     let link = Record::load(&link_record);
     if !output.status.success() {
         show(&output);

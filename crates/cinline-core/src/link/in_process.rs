@@ -81,8 +81,10 @@ fn save_temp(opts: &LinkOptions, stage: &str, module: &Module<'_>) -> crate::Res
 }
 
 pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<LinkOutcome> {
+    let start = std::time::Instant::now();
     let ctx = llvm.context();
     let mut prepared = prepare(&ctx, llvm.version(), opts)?;
+    let read = start.elapsed();
     let out_of_line = one_definition::apply_all(&mut prepared);
     let mut module = prepared.krate;
     for (path, helper) in prepared.helpers {
@@ -128,6 +130,7 @@ pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<Lin
         .map_err(|e| llvm_error("optimization failed", e))?;
     }
     save_temp(opts, "opt", &module)?;
+    let optimized = start.elapsed();
     if opts.codegen.function_sections {
         separate_sections(&module);
     }
@@ -135,6 +138,16 @@ pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<Lin
         .emit_object(&module)
         .map_err(|e| llvm_error("code generation failed", e))?;
     write_atomic(&opts.output, &object)?;
+    crate::cargo::log(|| {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        format!(
+            "{}: read and checked in {:.1} ms, linked and optimized in {:.1} ms, code generated in {:.1} ms",
+            opts.krate.display(),
+            ms(read),
+            ms(optimized - read),
+            ms(start.elapsed() - optimized)
+        )
+    });
     Ok(LinkOutcome {
         helper_symbols: prepared.helper_symbols,
         mismatches: prepared.mismatches,

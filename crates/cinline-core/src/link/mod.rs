@@ -132,10 +132,10 @@ pub struct LinkOptions {
     pub passes: Passes,
     /// Directory of `llvm-link` and `clang` (llvm-tools engine).
     pub llvm_bin: Option<PathBuf>,
-    /// The symbols the helpers define, when known beforehand (from
-    /// manifests): a crate that declares none of them is compiled without
-    /// reading the helpers at all.
-    pub known_helpers: std::collections::BTreeSet<String>,
+    /// The symbols each helper file defines, where known beforehand (from
+    /// manifests): a file defining nothing the crate, or a helper read for
+    /// it, declares is not read. Files not listed are always read.
+    pub helper_index: std::collections::BTreeMap<PathBuf, std::collections::BTreeSet<String>>,
     /// Static libraries of captured C: the functions of theirs the crate
     /// declares are imported within [`LinkOptions::budget`]
     /// ([`crate::capture::import`]).

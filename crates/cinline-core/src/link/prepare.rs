@@ -69,18 +69,7 @@ pub fn prepare<'ctx>(
     let mut helpers = Vec::new();
     let mut helper_symbols = Vec::new();
     let mut left_out = Vec::new();
-    let declares_a_helper = opts.known_helpers.is_empty()
-        || krate
-            .functions()
-            .iter()
-            .any(|f| f.is_declaration() && opts.known_helpers.contains(&f.name()));
-    let helper_paths = if declares_a_helper {
-        &opts.helpers[..]
-    } else {
-        &[]
-    };
-    for path in helper_paths {
-        let module = BitcodeFile::read_for(path, engine)?.parse(ctx)?;
+    for (path, module) in read_helpers(ctx, engine, &krate, opts)? {
         // A damaged helper that still parses would fail the merged module's
         // verification, which names the crate: name the helper instead.
         module.verify().map_err(|e| Error::Llvm {
@@ -133,7 +122,8 @@ pub fn prepare<'ctx>(
             .filter(|f| f.is_declaration())
             .map(|f| f.name())
             .collect();
-        let import = crate::capture::import::import(ctx, &opts.captured, &declared, opts.budget)?;
+        let import =
+            crate::capture::import::import(ctx, engine, &opts.captured, &declared, opts.budget)?;
         left_out.extend(import.left_out);
         for (path, module) in import.modules {
             for symbol in module.defined_symbols() {
@@ -192,6 +182,52 @@ pub fn prepare<'ctx>(
         called_helpers,
         left_out,
     })
+}
+
+/// The helper modules the crate can use, in link order: every file of
+/// `opts.helpers` that [`LinkOptions::helper_index`] does not describe,
+/// and those defining a function the crate, or a helper read for it,
+/// declares. The others (another -sys crate's helpers, say) are not read.
+fn read_helpers<'ctx>(
+    ctx: &'ctx Context,
+    engine: Version,
+    krate: &Module<'ctx>,
+    opts: &LinkOptions,
+) -> crate::Result<Vec<(PathBuf, Module<'ctx>)>> {
+    let declarations = |m: &Module<'_>| -> Vec<String> {
+        m.functions()
+            .iter()
+            .filter(|f| f.is_declaration())
+            .map(|f| f.name())
+            .collect()
+    };
+    let mut declared: HashSet<String> = declarations(krate).into_iter().collect();
+    let mut read: Vec<Option<Module<'ctx>>> = opts.helpers.iter().map(|_| None).collect();
+    loop {
+        let mut more = false;
+        for (path, slot) in opts.helpers.iter().zip(read.iter_mut()) {
+            let needed = opts
+                .helper_index
+                .get(path)
+                .is_none_or(|defines| defines.iter().any(|d| declared.contains(d)));
+            if slot.is_some() || !needed {
+                continue;
+            }
+            let module = BitcodeFile::read_for(path, engine)?.parse(ctx)?;
+            declared.extend(declarations(&module));
+            *slot = Some(module);
+            more = true;
+        }
+        if !more {
+            break;
+        }
+    }
+    Ok(opts
+        .helpers
+        .iter()
+        .zip(read)
+        .filter_map(|(path, module)| Some((path.clone(), module?)))
+        .collect())
 }
 
 /// The helpers among `called` (the crate's declarations) whose definition
