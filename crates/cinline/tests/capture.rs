@@ -194,6 +194,10 @@ fn each_cut_is_kept_and_a_damaged_one_is_made_again() {
         .flatten()
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "imports"))
+        // One directory per version of the bitcode file.
+        .filter_map(|e| std::fs::read_dir(e.path()).ok())
+        .flatten()
+        .flatten()
         .filter_map(|e| std::fs::read_dir(e.path()).ok())
         .flatten()
         .flatten()

@@ -1,15 +1,17 @@
 //! Imports cut once: what [`super::import`] cut from a captured object's
 //! bitcode for one set of called functions, kept beside that bitcode
-//! (`<key>.imports/<hash>.{bc,json}`), so that the other units of a build
-//! calling the same functions, and the builds after it, parse a module of
-//! a few functions instead of the whole C file again (mimalloc's
-//! `static.c`: 17 ms to parse, 3 ms to cut, per unit; its cut module: well
-//! under a millisecond).
+//! (`<key>.imports/<file version>/<cut>.{bc,json}`), so that the other
+//! units of a build calling the same functions, and the builds after it,
+//! parse a module of a few functions instead of the whole C file again
+//! (mimalloc's `static.c`: 17 ms to parse, 3 ms to cut, per unit; its cut
+//! module: well under a millisecond).
 //!
 //! The key holds everything the cut depends on: the bitcode file (path,
-//! size, modification time), the called functions, the inlining budget and
-//! the LLVM that reads and writes the modules. A cache that cannot be read
-//! or written is no error: the cut is made again.
+//! size, modification time: the directory of its cuts, whose siblings,
+//! cuts of an older version of the file, go when it is made), the called
+//! functions, the inlining budget and the LLVM that reads and writes the
+//! modules. A cache that cannot be read or written is no error: the cut is
+//! made again.
 
 use std::path::{Path, PathBuf};
 
@@ -36,8 +38,10 @@ pub(super) fn slot(
 ) -> Option<PathBuf> {
     let stamp = cinline_cc::toolchain::file_stamp(bitcode)?;
     let names: Vec<&str> = wanted.iter().map(|w| w.as_str()).collect();
-    let key = format!("{stamp}\n{budget}\n{llvm}\n{}", names.join("\n"));
-    let dir = bitcode.with_extension("imports");
+    let key = format!("{budget}\n{llvm}\n{}", names.join("\n"));
+    let dir = bitcode
+        .with_extension("imports")
+        .join(format!("{:016x}", fnv1a(stamp.as_bytes())));
     Some(dir.join(format!("{:016x}", fnv1a(key.as_bytes()))))
 }
 
@@ -63,8 +67,19 @@ pub(super) fn load<'ctx>(
 /// complete (a reader never sees a half-written cut).
 pub(super) fn store(slot: &Path, module: Option<&Module<'_>>, left_out: &[OutOfLine]) {
     let Some(dir) = slot.parent() else { return };
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
+    if !dir.is_dir() {
+        // The first cut of this version of the file: the others' go.
+        if let Some(all) = dir.parent() {
+            for old in std::fs::read_dir(all).into_iter().flatten().flatten() {
+                let old = old.path();
+                if old != dir {
+                    let _ = std::fs::remove_dir_all(&old).or_else(|_| std::fs::remove_file(&old));
+                }
+            }
+        }
+        if std::fs::create_dir_all(dir).is_err() {
+            return;
+        }
     }
     if let Some(module) = module {
         if crate::write_atomic(&slot.with_extension("bc"), &module.to_bitcode()).is_err() {
