@@ -57,27 +57,15 @@ pub struct Configured {
 /// nearest first, then `$CARGO_HOME/config.toml`. An empty value means no
 /// wrapper, as for cargo. `None` if no wrapper is set.
 pub fn configured(args: &[OsString], cwd: &Path) -> Option<Configured> {
-    let env_value = |name: &'static str| {
-        getenv(name).map(|v| {
+    let (value, source, base) = getenv("RUSTC_WRAPPER")
+        .map(|v| {
             (
                 v.to_string_lossy().into_owned(),
-                Source::Env(name),
+                Source::Env("RUSTC_WRAPPER"),
                 cwd.to_path_buf(),
             )
         })
-    };
-    let (value, source, base) = env_value("RUSTC_WRAPPER")
-        .or_else(|| command_line(args).map(|v| (v, Source::CommandLine, cwd.to_path_buf())))
-        .or_else(|| env_value("CARGO_BUILD_RUSTC_WRAPPER"))
-        .or_else(|| {
-            config_files(cwd).into_iter().find_map(|file| {
-                let value = from_file(&file)?;
-                // A path in a configuration file is relative to the
-                // directory that holds its `.cargo` directory.
-                let base = file.parent()?.parent()?.to_path_buf();
-                Some((value, Source::File(file), base))
-            })
-        })?;
+        .or_else(|| build_setting(args, cwd, "rustc-wrapper", "CARGO_BUILD_RUSTC_WRAPPER"))?;
     if value.is_empty() {
         return None;
     }
@@ -93,9 +81,43 @@ pub fn configured(args: &[OsString], cwd: &Path) -> Option<Configured> {
     })
 }
 
-/// `build.rustc-wrapper` from `--config KEY=VALUE` arguments (the last
-/// one wins, as in cargo). `--config FILE` arguments are not read.
-fn command_line(args: &[OsString]) -> Option<String> {
+/// The `[build]` setting `key` (`rustc-wrapper`, `target-dir`) cargo uses
+/// for `cargo ARGS` run in `cwd`, in cargo's order: `--config
+/// build.KEY=...`, the variable `env` (`CARGO_BUILD_...`), then the
+/// `.cargo/config.toml` (or `.cargo/config`) of `cwd` and each parent,
+/// nearest first, then `$CARGO_HOME/config.toml`. With where it was set and
+/// the directory a relative path in it is relative to.
+pub(super) fn build_setting(
+    args: &[OsString],
+    cwd: &Path,
+    key: &str,
+    env: &'static str,
+) -> Option<(String, Source, PathBuf)> {
+    command_line(args, key)
+        .map(|v| (v, Source::CommandLine, cwd.to_path_buf()))
+        .or_else(|| {
+            getenv(env).map(|v| {
+                (
+                    v.to_string_lossy().into_owned(),
+                    Source::Env(env),
+                    cwd.to_path_buf(),
+                )
+            })
+        })
+        .or_else(|| {
+            config_files(cwd).into_iter().find_map(|file| {
+                let value = from_file(&file, key)?;
+                // A path in a configuration file is relative to the
+                // directory that holds its `.cargo` directory.
+                let base = file.parent()?.parent()?.to_path_buf();
+                Some((value, Source::File(file), base))
+            })
+        })
+}
+
+/// `build.KEY` from `--config KEY=VALUE` arguments (the last one wins, as
+/// in cargo). `--config FILE` arguments are not read.
+fn command_line(args: &[OsString], key: &str) -> Option<String> {
     let mut found = None;
     let mut args = args.iter().map(|a| a.to_string_lossy());
     while let Some(arg) = args.next() {
@@ -107,26 +129,23 @@ fn command_line(args: &[OsString]) -> Option<String> {
         } else {
             arg.strip_prefix("--config=").map(str::to_string)
         };
-        if let Some(v) = value.as_deref().and_then(wrapper_in_toml) {
+        if let Some(v) = value.as_deref().and_then(|t| setting_in_toml(t, key)) {
             found = Some(v);
         }
     }
     found
 }
 
-/// The `build.rustc-wrapper` string of a TOML text, if it has one.
-fn wrapper_in_toml(text: &str) -> Option<String> {
+/// The `build.KEY` string of a TOML text, if it has one.
+fn setting_in_toml(text: &str, key: &str) -> Option<String> {
     let doc: toml_edit::DocumentMut = text.parse().ok()?;
-    doc.get("build")?
-        .get("rustc-wrapper")?
-        .as_str()
-        .map(str::to_string)
+    doc.get("build")?.get(key)?.as_str().map(str::to_string)
 }
 
-fn from_file(path: &Path) -> Option<String> {
+fn from_file(path: &Path, key: &str) -> Option<String> {
     match std::fs::read_to_string(path) {
         Ok(text) => {
-            let value = wrapper_in_toml(&text);
+            let value = setting_in_toml(&text, key);
             if value.is_none() && text.parse::<toml_edit::DocumentMut>().is_err() {
                 // cargo itself will say what is wrong with the file.
                 super::log(|| format!("{}: not valid TOML", path.display()));
@@ -214,19 +233,22 @@ mod tests {
     #[test]
     fn the_wrapper_is_read_from_config_toml() {
         assert_eq!(
-            wrapper_in_toml("[build]\nrustc-wrapper = \"sccache\"\n").as_deref(),
+            setting_in_toml("[build]\nrustc-wrapper = \"sccache\"\n", "rustc-wrapper").as_deref(),
             Some("sccache")
         );
         assert_eq!(
-            wrapper_in_toml("build.rustc-wrapper = \"x/y\"").as_deref(),
+            setting_in_toml("build.rustc-wrapper = \"x/y\"", "rustc-wrapper").as_deref(),
             Some("x/y")
         );
         assert_eq!(
-            wrapper_in_toml("[build]\nrustc-wrapper = \"\"\n").as_deref(),
+            setting_in_toml("[build]\nrustc-wrapper = \"\"\n", "rustc-wrapper").as_deref(),
             Some("")
         );
-        assert_eq!(wrapper_in_toml("[build]\njobs = 2\n"), None);
-        assert_eq!(wrapper_in_toml("not toml ["), None);
+        assert_eq!(
+            setting_in_toml("[build]\njobs = 2\n", "rustc-wrapper"),
+            None
+        );
+        assert_eq!(setting_in_toml("not toml [", "rustc-wrapper"), None);
     }
 
     #[test]
@@ -235,12 +257,12 @@ mod tests {
             .iter()
             .map(OsString::from)
             .collect();
-        assert_eq!(command_line(&args).as_deref(), Some("a/b"));
+        assert_eq!(command_line(&args, "rustc-wrapper").as_deref(), Some("a/b"));
         let args: Vec<OsString> = ["build", "--config=build.jobs=1"]
             .iter()
             .map(OsString::from)
             .collect();
-        assert_eq!(command_line(&args), None);
+        assert_eq!(command_line(&args, "rustc-wrapper"), None);
     }
 
     #[test]
@@ -264,7 +286,10 @@ mod tests {
         .unwrap();
         let files = config_files(&inner);
         assert_eq!(files[0], inner.join(".cargo/config.toml"));
-        assert_eq!(from_file(&files[0]).as_deref(), Some("tools/inner"));
+        assert_eq!(
+            from_file(&files[0], "rustc-wrapper").as_deref(),
+            Some("tools/inner")
+        );
     }
 
     #[test]

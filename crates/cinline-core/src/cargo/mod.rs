@@ -22,6 +22,7 @@ pub mod record;
 pub mod rustc_args;
 mod stream;
 pub mod subcommand;
+mod workspace;
 mod wrapper;
 
 use std::ffi::OsString;
