@@ -29,7 +29,9 @@ fn main() {
         .filter(|&i| set.contains(if i % 2 == 0 { state | 1 } else { i | 1 }))
         .count();
     let uring = match ring::Ring::new(64) {
-        Ok(mut r) => (0..n / 32).map(|b| r.round_trip(u64::from(b) * 32, 32)).sum::<u64>(),
+        Ok(mut r) => (0..n / 32)
+            .map(|b| r.round_trip(u64::from(b) * 32, 32))
+            .sum::<u64>(),
         Err(e) => {
             eprintln!("io_uring unavailable ({e}): its part counts 0");
             0

@@ -71,7 +71,9 @@ impl Set {
             .iter()
             .enumerate()
             // SAFETY: plain arithmetic on integers.
-            .map(|(i, &k)| unsafe { u64::from(bench_rol32(k, i as u32 & 31)) + u64::from(bench_hweight64(u64::from(k))) })
+            .map(|(i, &k)| unsafe {
+                u64::from(bench_rol32(k, i as u32 & 31)) + u64::from(bench_hweight64(u64::from(k)))
+            })
             .sum()
     }
 }

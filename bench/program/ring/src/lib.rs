@@ -1,8 +1,6 @@
 //! A submission loop over a real io_uring (`io_uring_queue_init`), through
-//! liburing's inline API; the kernel's half is done in memory
-//! ([`complete_in_memory`]), so nothing is submitted.
-
-use std::sync::atomic::{AtomicU32, Ordering};
+//! liburing's inline API: no-op requests prepared, submitted to the kernel
+//! (`io_uring_submit_and_wait`, a library call), their completions read.
 
 use uring_sys::*;
 
@@ -22,8 +20,8 @@ impl Ring {
         }
     }
 
-    /// Queues `n` no-op requests tagged `first..first + n`, completes them,
-    /// and returns the sum of the tags read back.
+    /// Queues `n` no-op requests tagged `first..first + n`, has the kernel
+    /// complete them, and returns the sum of the tags read back.
     pub fn round_trip(&mut self, first: u64, n: u32) -> u64 {
         let ring: *mut io_uring = &mut *self.0;
         let mut sum = 0u64;
@@ -36,7 +34,8 @@ impl Ring {
                 io_uring_prep_nop(sqe);
                 io_uring_sqe_set_data64(sqe, first + j);
             }
-            complete_in_memory(ring);
+            let submitted = io_uring_submit_and_wait(ring, n);
+            assert_eq!(submitted, n as i32, "submission failed");
             for _ in 0..io_uring_cq_ready(ring) {
                 let mut cqe: *mut io_uring_cqe = std::ptr::null_mut();
                 assert_eq!(io_uring_peek_cqe(ring, &mut cqe), 0, "no completion");
@@ -52,32 +51,5 @@ impl Drop for Ring {
     fn drop(&mut self) {
         // SAFETY: set up in `new`, no longer used.
         unsafe { io_uring_queue_exit(&mut *self.0) };
-    }
-}
-
-/// The kernel's part: every SQE between the kernel's head and the
-/// application's tail becomes a CQE with the same `user_data`.
-///
-/// # Safety
-/// `ring` is set up, and no system call on it runs meanwhile.
-unsafe fn complete_in_memory(ring: *mut io_uring) {
-    // SAFETY: the caller's promise; the rings are mapped read-write.
-    unsafe {
-        let r = &mut *ring;
-        let tail = r.sq.sqe_tail;
-        let mut head = *r.sq.khead;
-        let mut ctail = *r.cq.ktail;
-        while head != tail {
-            let sqe = &*r.sq.sqes.add((head & r.sq.ring_mask) as usize);
-            let cqe = &mut *r.cq.cqes.add((ctail & r.cq.ring_mask) as usize);
-            cqe.user_data = sqe.user_data;
-            cqe.res = 0;
-            cqe.flags = 0;
-            head = head.wrapping_add(1);
-            ctail = ctail.wrapping_add(1);
-        }
-        AtomicU32::from_ptr(r.cq.ktail).store(ctail, Ordering::Release);
-        AtomicU32::from_ptr(r.sq.khead).store(tail, Ordering::Release);
-        r.sq.sqe_head = tail;
     }
 }
