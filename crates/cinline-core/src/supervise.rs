@@ -117,7 +117,9 @@ pub enum Streams {
     Live,
     /// The cargo wrappers: both kept until the worker ends, and dropped if
     /// it died (the fallback then prints what the tool it reruns prints,
-    /// once; stdout carries rustc's messages to cargo).
+    /// once; stdout carries rustc's messages to cargo). Except rustc's
+    /// metadata notices, passed on as they come (pipelining; see
+    /// `cargo::stream`).
     Buffered,
 }
 
@@ -328,7 +330,9 @@ fn read_stderr(err: impl Read, streams: Streams) -> (Vec<u8>, Vec<String>) {
             held.push(text.trim_end().to_string());
         } else if streams == Streams::Live {
             let _ = std::io::stderr().write_all(&line);
-        } else {
+        } else if !crate::cargo::forward_notice(&line) {
+            // cargo starts a library's dependents on its metadata notice:
+            // that goes on at once, the rest waits for the worker.
             kept.extend_from_slice(&line);
         }
     }
@@ -396,6 +400,17 @@ mod tests {
             crash.to_string(),
             "h.bc: LLVM crashed (SIGABRT) on this input: LLVM ERROR: out of memory"
         );
+    }
+
+    #[test]
+    fn a_cargo_wrapper_s_metadata_notice_is_not_held() {
+        let notice =
+            r#"{"$message_type":"artifact","artifact":"/t/libm-1.rmeta","emit":"metadata"}"#;
+        let from = format!("w1\n{notice}\nw2\n");
+        let (kept, held) = read_stderr(from.as_bytes(), Streams::Buffered);
+        // The notice went to stderr as it came; the diagnostics wait.
+        assert_eq!(String::from_utf8(kept).unwrap(), "w1\nw2\n");
+        assert!(held.is_empty());
     }
 
     #[test]

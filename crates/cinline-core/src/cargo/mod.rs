@@ -31,6 +31,7 @@ use std::process::ExitCode;
 
 pub use helpers::{HelperSet, Skip, Skipped};
 pub use outcome::{Level, Message, Outcome};
+pub(crate) use stream::forward_notice;
 
 /// Environment variables between the parts (private).
 pub(crate) mod env_keys {

@@ -25,6 +25,10 @@
 //! not for the libraries whose code it generates itself (their notice
 //! comes when cinline's part is done, as before).
 //!
+//! A wrapper that runs in a supervised worker (`crate::supervise`) prints
+//! the notice to a pipe its supervisor reads: the supervisor passes it on
+//! as it comes ([`forward_notice`]), and holds the rest.
+//!
 //! What it gains is what cinline does after rustc for such a library: on
 //! rustc 1.95 an optimized crate's `.rmeta` is written near the end of its
 //! code generation anyway, and a binary waits for its libraries' `.rlib`.
@@ -39,6 +43,23 @@ static ANNOUNCED: AtomicBool = AtomicBool::new(false);
 /// Whether a metadata notice went to cargo from this process.
 pub(super) fn announced() -> bool {
     ANNOUNCED.load(Ordering::SeqCst)
+}
+
+/// Passes `line` (one line of a worker's standard error) to this
+/// process's standard error at once if it is a metadata notice, and
+/// remembers that one went out (a fallback after the worker died then drops
+/// its own); false for any other line. The supervisor of a cargo wrapper
+/// holds the rest of what its worker prints until the worker ends
+/// (`supervise::Streams::Buffered`), which would hold the notice too.
+pub(crate) fn forward_notice(line: &[u8]) -> bool {
+    if !is_metadata_notice(line) {
+        return false;
+    }
+    let mut err = io::stderr().lock();
+    if err.write_all(line).and_then(|()| err.flush()).is_ok() {
+        ANNOUNCED.store(true, Ordering::SeqCst);
+    }
+    true
 }
 
 /// Whether `line` (one line of rustc's standard error, newline included)
