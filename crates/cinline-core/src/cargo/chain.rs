@@ -118,7 +118,15 @@ pub(super) fn build_setting(
 /// `build.KEY` from `--config KEY=VALUE` arguments (the last one wins, as
 /// in cargo). `--config FILE` arguments are not read.
 fn command_line(args: &[OsString], key: &str) -> Option<String> {
-    let mut found = None;
+    config_args(args)
+        .iter()
+        .filter_map(|t| setting_in_toml(t, key))
+        .next_back()
+}
+
+/// The values of cargo's `--config` arguments, in order.
+pub(super) fn config_args(args: &[OsString]) -> Vec<String> {
+    let mut found = Vec::new();
     let mut args = args.iter().map(|a| a.to_string_lossy());
     while let Some(arg) = args.next() {
         if arg == "--" {
@@ -129,11 +137,15 @@ fn command_line(args: &[OsString], key: &str) -> Option<String> {
         } else {
             arg.strip_prefix("--config=").map(str::to_string)
         };
-        if let Some(v) = value.as_deref().and_then(|t| setting_in_toml(t, key)) {
-            found = Some(v);
-        }
+        found.extend(value);
     }
     found
+}
+
+/// Whether a `--config` value names a file (cargo reads a value that is
+/// not TOML as a path).
+pub(super) fn is_config_file(value: &str) -> bool {
+    value.parse::<toml_edit::DocumentMut>().is_err()
 }
 
 /// The `build.KEY` string of a TOML text, if it has one.

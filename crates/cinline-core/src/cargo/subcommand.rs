@@ -71,20 +71,27 @@ pub fn target_dir(
         return Some(dir.into());
     }
     let cwd = std::env::current_dir().ok()?;
-    let configured =
-        super::chain::build_setting(args, &cwd, "target-dir", "CARGO_BUILD_TARGET_DIR")
-            .map(|(value, _, base)| base.join(value));
-    let start = match manifest_path {
-        Some(path) => cwd.join(path).parent()?.to_path_buf(),
-        None => cwd,
-    };
-    if let Some(dir) =
-        configured.or_else(|| super::workspace::root(&start).map(|root| root.join("target")))
-    {
-        return Some(dir.join("cinline"));
+    let configs = super::chain::config_args(args);
+    // A `--config FILE` may set it: cargo reads the file.
+    if !configs.iter().any(|c| super::chain::is_config_file(c)) {
+        let configured =
+            super::chain::build_setting(args, &cwd, "target-dir", "CARGO_BUILD_TARGET_DIR")
+                .map(|(value, _, base)| base.join(value));
+        let start = match manifest_path {
+            Some(path) => cwd.join(path).parent()?.to_path_buf(),
+            None => cwd,
+        };
+        if let Some(dir) =
+            configured.or_else(|| super::workspace::root(&start).map(|root| root.join("target")))
+        {
+            return Some(dir.join("cinline"));
+        }
     }
     let mut cmd = Command::new(cargo_program());
     cmd.args(["metadata", "--format-version", "1", "--no-deps"]);
+    for config in &configs {
+        cmd.arg("--config").arg(config);
+    }
     if let Some(path) = manifest_path {
         cmd.arg("--manifest-path").arg(path);
     }
@@ -244,6 +251,12 @@ mod tests {
             target_dir(None, None, &args),
             Some(cwd.join("out").join("cinline"))
         );
+        // A `--config FILE` is cargo's to read.
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), "[build]\ntarget-dir = \"from-file\"\n").unwrap();
+        let args: Vec<OsString> = vec!["build".into(), "--config".into(), file.path().into()];
+        let found = target_dir(None, None, &args).unwrap();
+        assert!(found.ends_with("from-file/cinline"), "{}", found.display());
         if getenv("CARGO_BUILD_TARGET_DIR").is_none() {
             // This crate is a member of cinline's workspace, found from the
             // manifests (and so by cargo metadata, if they did not say).
