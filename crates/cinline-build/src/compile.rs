@@ -97,7 +97,9 @@ pub(crate) fn native_library(
         .target(&tools.target)
         .host(&tools.host)
         .opt_level_str(&env.opt_level)
-        .out_dir(&env.out_dir);
+        .out_dir(&env.out_dir)
+        // Not captured by `cargo cinline`: the bitcode is made here.
+        .define(cinline_cc::cc::HELPERS_DEFINE, None);
     for arg in clang_args {
         build.flag(arg);
     }

@@ -9,6 +9,12 @@ use crate::output::{persist, temp_beside};
 use crate::toolchain::{command_line, find_clang, Rustc, TargetInfo, Tool};
 use crate::Error;
 
+/// The macro `cinline-build` defines (`-D`) when it compiles its native
+/// helper library with the `cc` crate. The compiler wrapper of capture
+/// leaves that compile to the compiler the build would have run: those
+/// helpers have their bitcode and manifest already.
+pub const HELPERS_DEFINE: &str = "CINLINE_BUILD_HELPERS";
+
 /// What to compile and how.
 #[derive(Debug, Clone, Default)]
 pub struct CcOptions {

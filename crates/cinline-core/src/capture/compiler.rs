@@ -137,6 +137,15 @@ impl Compile {
         if !text.iter().any(|a| a == "-c") || text.iter().any(|a| a == "-E" || a == "-S") {
             return Err(NotCompile::Other);
         }
+        // cinline-build's own helper library: its bitcode and manifest are
+        // made by cinline-build, so it is neither captured nor listed.
+        let marker = format!("-D{}", cinline_cc::cc::HELPERS_DEFINE);
+        if text
+            .iter()
+            .any(|a| *a == marker || a.starts_with(&format!("{marker}=")))
+        {
+            return Err(NotCompile::Other);
+        }
         let scanned = Scanned::of(&text);
         if scanned.no_object {
             return Err(NotCompile::Other);
@@ -447,6 +456,18 @@ mod tests {
 
     #[test]
     fn other_commands_are_not_compiles() {
+        // cinline-build's helper library.
+        assert_eq!(
+            Compile::parse(&os(&[
+                "-O3",
+                "-DCINLINE_BUILD_HELPERS",
+                "-c",
+                "w.c",
+                "-o",
+                "w.o"
+            ])),
+            Err(NotCompile::Other)
+        );
         assert_eq!(
             Compile::parse(&os(&["-E", "detect.c"])),
             Err(NotCompile::Other)
