@@ -191,12 +191,17 @@ pub fn copy_workspace(from: &str, to: &Path) {
 }
 
 fn manifests(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir, |p| p.file_name().is_some_and(|n| n == "Cargo.toml"))
+}
+
+/// The files under `dir`, at any depth, that `keep` accepts.
+pub fn files_under(dir: &Path, keep: impl Fn(&Path) -> bool + Copy) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let path = entry.path();
         if path.is_dir() {
-            out.extend(manifests(&path));
-        } else if path.file_name().is_some_and(|n| n == "Cargo.toml") {
+            out.extend(files_under(&path, keep));
+        } else if keep(&path) {
             out.push(path);
         }
     }

@@ -410,6 +410,7 @@ fn build_all(
     o: &Options,
     runner: &Runner,
     workloads: &Workspace,
+    program: &Workspace,
     failures: &mut Vec<String>,
 ) -> Vec<Series> {
     let mut series = Vec::new();
@@ -458,13 +459,13 @@ fn build_all(
         .copied()
         .filter(|m| matches!(m, Mode::Plain | Mode::Cinline))
         .collect();
-    let dev_rebuilds = |ws: &Workspace| {
+    let rebuilds = |ws: &Workspace, profile: Profile| {
         runner
-            .prepare(ws, &dev, Profile::Dev)
-            .and_then(|()| runner.series(ws, &dev, Profile::Dev, Kind::Rebuild, o.rebuilds))
+            .prepare(ws, &dev, profile)
+            .and_then(|()| runner.series(ws, &dev, profile, Kind::Rebuild, o.rebuilds))
             .map(Some)
     };
-    record(dev_rebuilds(workloads), "workloads, dev rebuilds");
+    record(rebuilds(workloads, Profile::Dev), "workloads, dev rebuilds");
     if o.liburing {
         let liburing = Workspace {
             name: "liburing",
@@ -472,51 +473,29 @@ fn build_all(
             touched: "uring-demo/src/main.rs",
         };
         record(
-            runner
-                .prepare(&liburing, &dev, Profile::Release)
-                .and_then(|()| {
-                    runner.series(&liburing, &dev, Profile::Release, Kind::Rebuild, o.rebuilds)
-                })
-                .map(Some),
+            rebuilds(&liburing, Profile::Release),
             "liburing, release rebuilds",
         );
-        record(dev_rebuilds(&liburing), "liburing, dev rebuilds");
+        record(rebuilds(&liburing, Profile::Dev), "liburing, dev rebuilds");
     }
-    let program = Workspace {
-        dir: o.bench_dir.join("program"),
-        ..program()
-    };
+    // Several crates calling helpers: libraries of cargo's default codegen
+    // units, and a binary.
     record(
-        runner
-            .prepare(&program, &dev, Profile::Release)
-            .and_then(|()| {
-                runner.series(&program, &dev, Profile::Release, Kind::Rebuild, o.rebuilds)
-            })
-            .map(Some),
+        rebuilds(program, Profile::Release),
         "program, release rebuilds",
     );
-    record(dev_rebuilds(&program), "program, dev rebuilds");
+    record(rebuilds(program, Profile::Dev), "program, dev rebuilds");
     series
 }
 
-/// What the larger program's release build of `mode` prints, if it ran.
-fn program_output(runner: &Runner, mode: Mode) -> Option<String> {
-    let ws = program();
-    let app = builds::target_dir(&runner.root, &ws, mode).join("release/app");
+/// What the release build of `mode` of the larger program `program`
+/// prints, if it ran.
+fn program_output(runner: &Runner, program: &Workspace, mode: Mode) -> Option<String> {
+    let app = builds::target_dir(&runner.root, program, mode).join("release/app");
     let out = Command::new(&app).output().ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-/// The larger program: several crates calling helpers (libraries of
-/// cargo's default codegen units, and a binary).
-fn program() -> Workspace {
-    Workspace {
-        name: "program",
-        dir: PathBuf::new(),
-        touched: "hashing/src/lib.rs",
-    }
 }
 
 fn run() -> Result<bool> {
@@ -541,7 +520,12 @@ fn run() -> Result<bool> {
         logs,
     };
     let mut failures = Vec::new();
-    let series = build_all(&o, &runner, &workloads, &mut failures);
+    let program = Workspace {
+        name: "program",
+        dir: o.bench_dir.join("program"),
+        touched: "hashing/src/lib.rs",
+    };
+    let series = build_all(&o, &runner, &workloads, &program, &mut failures);
     let runtime = measure_runtime(&o, &tools, &workloads)?;
     // Every mode must compute the same thing.
     let mut checksum_problems = Vec::new();
@@ -559,7 +543,7 @@ fn run() -> Result<bool> {
     let outputs: Vec<(Mode, Option<String>)> = [Mode::Plain, Mode::Cinline]
         .into_iter()
         .filter(|m| o.modes.contains(m))
-        .map(|m| (m, program_output(&runner, m)))
+        .map(|m| (m, program_output(&runner, &program, m)))
         .collect();
     if outputs.windows(2).any(|p| p[0].1 != p[1].1) {
         checksum_problems.push(format!("program: {outputs:?}"));

@@ -184,26 +184,14 @@ fn each_cut_is_kept_and_a_damaged_one_is_made_again() {
         assert!(!stderr.contains("warning: cinline"), "{stderr}");
     };
     build();
-    // The cuts of the units, beside the captured bitcode.
+    // The cuts of the units, beside the captured bitcode
+    // (`out/cinline-capture/<key>.imports/<file version>/<cut>.bc`).
     let build_dir = ws.join("target/cinline/release/build");
-    let cuts: Vec<std::path::PathBuf> = std::fs::read_dir(&build_dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path().join("out/cinline-capture"))
-        .filter_map(|store| std::fs::read_dir(store).ok())
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "imports"))
-        // One directory per version of the bitcode file.
-        .filter_map(|e| std::fs::read_dir(e.path()).ok())
-        .flatten()
-        .flatten()
-        .filter_map(|e| std::fs::read_dir(e.path()).ok())
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "bc"))
-        .collect();
+    let cuts = common::files_under(&build_dir, |p| {
+        p.extension().is_some_and(|x| x == "bc")
+            && p.ancestors()
+                .any(|a| a.extension().is_some_and(|x| x == "imports"))
+    });
     assert!(
         !cuts.is_empty(),
         "no cut kept under {}",

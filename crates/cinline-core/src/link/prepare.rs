@@ -69,7 +69,9 @@ pub fn prepare<'ctx>(
     let mut helpers = Vec::new();
     let mut helper_symbols = Vec::new();
     let mut left_out = Vec::new();
-    for (path, module) in read_helpers(ctx, engine, &krate, opts)? {
+    // The functions the crate declares: the helpers and captured C it calls.
+    let declared: BTreeSet<String> = declarations(&krate).into_iter().collect();
+    for (path, module) in read_helpers(ctx, engine, &declared, opts)? {
         // A damaged helper that still parses would fail the merged module's
         // verification, which names the crate: name the helper instead.
         module.verify().map_err(|e| Error::Llvm {
@@ -116,12 +118,6 @@ pub fn prepare<'ctx>(
         helpers.push((path.clone(), module));
     }
     if !opts.captured.is_empty() {
-        let declared = krate
-            .functions()
-            .iter()
-            .filter(|f| f.is_declaration())
-            .map(|f| f.name())
-            .collect();
         let import =
             crate::capture::import::import(ctx, engine, &opts.captured, &declared, opts.budget)?;
         left_out.extend(import.left_out);
@@ -184,24 +180,28 @@ pub fn prepare<'ctx>(
     })
 }
 
+/// The names of the functions `module` declares (calls, not defines).
+fn declarations(module: &Module<'_>) -> Vec<String> {
+    module
+        .functions()
+        .iter()
+        .filter(|f| f.is_declaration())
+        .map(|f| f.name())
+        .collect()
+}
+
 /// The helper modules the crate can use, in link order: every file of
 /// `opts.helpers` that [`LinkOptions::helper_index`] does not describe,
-/// and those defining a function the crate, or a helper read for it,
-/// declares. The others (another -sys crate's helpers, say) are not read.
+/// and those defining a function the crate (`crate_declares`), or a helper
+/// read for it, declares. The others (another -sys crate's helpers, say)
+/// are not read.
 fn read_helpers<'ctx>(
     ctx: &'ctx Context,
     engine: Version,
-    krate: &Module<'ctx>,
+    crate_declares: &BTreeSet<String>,
     opts: &LinkOptions,
 ) -> crate::Result<Vec<(PathBuf, Module<'ctx>)>> {
-    let declarations = |m: &Module<'_>| -> Vec<String> {
-        m.functions()
-            .iter()
-            .filter(|f| f.is_declaration())
-            .map(|f| f.name())
-            .collect()
-    };
-    let mut declared: HashSet<String> = declarations(krate).into_iter().collect();
+    let mut declared: HashSet<String> = crate_declares.iter().cloned().collect();
     let mut read: Vec<Option<Module<'ctx>>> = opts.helpers.iter().map(|_| None).collect();
     loop {
         let mut more = false;
