@@ -54,8 +54,8 @@ pub const LOG: Var = Var {
 pub const CODEGEN_ONCE: Var = Var {
     name: "CINLINE_CODEGEN_ONCE",
     read_by: "wrapper",
-    meaning: "0: libraries keep rustc's objects (replaced where they call helpers) instead of \
-              cinline generating their code once",
+    meaning: "0: libraries and binaries keep rustc's objects (replaced where they call helpers) \
+              instead of cinline generating their code once",
 };
 
 /// Switch off the capture of C compiled by build scripts.

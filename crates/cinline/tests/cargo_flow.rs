@@ -20,6 +20,8 @@ struct Built {
     plain: Output,
     inlined: Output,
     report: String,
+    /// What the wrapper and the linker wrapper said (`CINLINE_LOG`).
+    log: String,
 }
 
 /// The fixture built once: `cargo test --release` plain, then
@@ -43,7 +45,8 @@ fn built() -> &'static Built {
             &ws,
             &["cinline", "test", "--release"],
         );
-        cmd.env("CARGO", cargo);
+        let log = dir.path().join("cinline.log");
+        cmd.env("CARGO", cargo).env("CINLINE_LOG", &log);
         let inlined = timed(&mut cmd, "cargo cinline test --release");
         let report = timed(
             command(
@@ -60,6 +63,7 @@ fn built() -> &'static Built {
             plain,
             inlined,
             report: String::from_utf8_lossy(&report.stdout).into_owned(),
+            log: std::fs::read_to_string(&log).unwrap_or_default(),
         }
     })
 }
@@ -144,6 +148,24 @@ fn only_helpers_with_c_state_are_left_in_the_program() {
         inlined, STATEFUL,
         "helpers called from the inlined program: those with C state only"
     );
+}
+
+/// The program is generated once, by cinline on the link line, from
+/// rustc's bitcode objects: rustc generates none of its units. `mini`'s
+/// integration test (`api`, of a package with four codegen units, which
+/// rustc's crate-local ThinLTO joins) keeps rustc's objects, those calling
+/// helpers replaced.
+#[test]
+fn binaries_are_generated_once() {
+    let log = &built().log;
+    let replaced = |krate: &str| {
+        log.lines()
+            .any(|l| l.contains(&format!("linking `{krate}-")) && l.contains("`: unit "))
+    };
+    assert!(log.contains("crate `mini_app`: generating "), "{log}");
+    assert!(!replaced("mini_app"), "{log}");
+    assert!(!log.contains("crate `api`: generating "), "{log}");
+    assert!(replaced("api"), "{log}");
 }
 
 #[test]

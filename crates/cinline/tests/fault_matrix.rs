@@ -376,8 +376,11 @@ fn the_wrapper_falls_back_when_the_worker_dies() {
 }
 
 /// The linker wrapper (rustc's linker, set up by the wrapper for a binary)
-/// whose worker dies: the real linker runs with the original arguments, the
-/// binary works, and the wrapper shows the warning.
+/// whose worker dies: with rustc's objects (`CINLINE_CODEGEN_ONCE=0`) the
+/// real linker runs with the original arguments; with rustc's bitcode (the
+/// default), the link fails and the wrapper builds the binary again as
+/// asked. Either way the binary works and the wrapper shows the warning,
+/// naming the crash.
 #[test]
 fn the_linker_falls_back_when_the_worker_dies() {
     let inputs = Inputs::build();
@@ -391,35 +394,42 @@ fn the_linker_falls_back_when_the_worker_dies() {
          fn main() { let x = std::hint::black_box(6); println!(\"{}\", unsafe { rust_helper_add_mul(x, 1, 6) }); }\n",
     )
     .unwrap();
-    let out = cinline()
-        .env("__CINLINE_FAULT", "h.bc")
-        .arg("rustc")
-        .args([
-            "--crate-name",
-            "prog",
-            "--edition=2021",
-            "--crate-type",
-            "bin",
-            "--emit=link",
-            "-Copt-level=2",
-        ])
-        .arg(&main)
-        .arg(format!("-Lnative={}", dir.display()))
-        .args(["-l", "static=samplehelpers"])
-        .arg("--out-dir")
-        .arg(&out_dir)
-        .output()
-        .unwrap();
-    let text = stderr(&out);
-    assert!(out.status.success(), "{text}");
-    assert!(
-        text.contains("warning: cinline: crate `prog`: ")
-            && text.contains("h.bc: LLVM crashed (SIGABRT)")
-            && text.contains("linked without cinline"),
-        "{text}"
-    );
-    let printed = run_ok(&mut Command::new(out_dir.join("prog")));
-    assert_eq!(printed.trim(), "42");
+    for (once, fallback) in [
+        ("0", "linked without cinline"),
+        ("1", "built without cinline"),
+    ] {
+        let _ = std::fs::remove_file(out_dir.join("prog"));
+        let out = cinline()
+            .env("__CINLINE_FAULT", "h.bc")
+            .env("CINLINE_CODEGEN_ONCE", once)
+            .arg("rustc")
+            .args([
+                "--crate-name",
+                "prog",
+                "--edition=2021",
+                "--crate-type",
+                "bin",
+                "--emit=link",
+                "-Copt-level=2",
+            ])
+            .arg(&main)
+            .arg(format!("-Lnative={}", dir.display()))
+            .args(["-l", "static=samplehelpers"])
+            .arg("--out-dir")
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        let text = stderr(&out);
+        assert!(out.status.success(), "{text}");
+        assert!(
+            text.contains("warning: cinline: crate `prog`: ")
+                && text.contains("h.bc: LLVM crashed (SIGABRT)")
+                && text.contains(fallback),
+            "CINLINE_CODEGEN_ONCE={once}: {text}"
+        );
+        let printed = run_ok(&mut Command::new(out_dir.join("prog")));
+        assert_eq!(printed.trim(), "42");
+    }
 }
 
 /// SIGTERM during an `--engine llvm-tools` link (clang made slow): the

@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::cgu::{inline_cgu, unit_left_out};
-use super::record::{dir_for, Record};
+use super::own_codegen::{compile_units, is_bitcode};
+use super::record::{dir_for, Record, Unit};
 use super::{env_keys, exit_code, is_unit, log, strict, unit_bitcode, HelperSet, Outcome};
 use crate::link::Codegen;
 use crate::toolchain::Rustc;
-use crate::{full_message, getenv};
+use crate::{full_message, getenv, Error};
 
 /// What the wrapper handed over through the environment.
 struct Context {
@@ -64,7 +65,18 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
         ..Record::default()
     };
     let mut new_args = args.to_vec();
+    let bitcode = bitcode_units(args, &stem);
     match (context(), &scratch) {
+        (Ok(ctx), Ok(scratch)) if !bitcode.is_empty() => {
+            log(|| format!("linking `{stem}`: {:?}", new_args));
+            match generate(&bitcode, &crate_name, &ctx, scratch.path(), &mut new_args) {
+                Ok(units) => {
+                    new_args.retain(|a| !is_plugin_option(a));
+                    record.units = units;
+                }
+                Err(e) => record.failures.push(full_message(&e)),
+            }
+        }
         (Ok(ctx), Ok(scratch)) => {
             let single = new_args
                 .iter()
@@ -99,6 +111,11 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
     if strict() && record.incomplete() {
         return Outcome::strict_failure(&crate_name, &record.summary().unwrap_or_default());
     }
+    if !bitcode.is_empty() && !record.failures.is_empty() {
+        // No object of rustc's to link instead: rustc fails, and the
+        // wrapper builds the crate again as cargo asked.
+        return Outcome::failed(record.failures.join("; "));
+    }
     log(|| format!("running {} {:?}", real.to_string_lossy(), new_args));
     run_real_linker(&real, &new_args)
 }
@@ -126,6 +143,83 @@ pub(super) fn run_real_linker(real: &OsStr, args: &[OsString]) -> Outcome {
             real.to_string_lossy()
         )),
     }
+}
+
+/// One of this crate's bitcode objects on the link line, which rustc left
+/// for cinline to generate ([`super::own_codegen::Once::Linked`]).
+pub(super) struct BitcodeUnit {
+    /// Its place among the linker's arguments.
+    index: usize,
+    /// Its path.
+    path: PathBuf,
+    /// Its file name.
+    name: String,
+    /// Its bitcode.
+    data: Vec<u8>,
+}
+
+/// This crate's bitcode objects among the linker's `args`; the allocator
+/// shim is one of them.
+pub(super) fn bitcode_units(args: &[OsString], stem: &str) -> Vec<BitcodeUnit> {
+    let prefix = format!("{stem}.");
+    args.iter()
+        .enumerate()
+        .filter_map(|(index, arg)| {
+            let path = PathBuf::from(arg);
+            let name = path.file_name()?.to_string_lossy().into_owned();
+            if !(name.starts_with(&prefix) && name.ends_with(".rcgu.o")) {
+                return None;
+            }
+            let data = std::fs::read(&path).ok().filter(|d| is_bitcode(d))?;
+            Some(BitcodeUnit {
+                index,
+                path,
+                name,
+                data,
+            })
+        })
+        .collect()
+}
+
+/// Generates the objects of the bitcode `units` into `scratch` (beside the
+/// bitcode under `CINLINE_SAVE_TEMPS`) and puts them in their place among
+/// the linker's `args`; the records of the units that called helpers.
+fn generate(
+    units: &[BitcodeUnit],
+    crate_name: &str,
+    ctx: &Context,
+    scratch: &Path,
+    args: &mut [OsString],
+) -> crate::Result<Vec<Unit>> {
+    let named: Vec<(&str, &[u8])> = units
+        .iter()
+        .map(|u| (u.name.as_str(), u.data.as_slice()))
+        .collect();
+    let compiled = compile_units(crate_name, &named, &ctx.rustc, &ctx.helpers, &ctx.codegen)?;
+    let mut records = Vec::new();
+    for compiled in compiled {
+        let Some(unit) = units.iter().find(|u| u.name == compiled.name) else {
+            continue;
+        };
+        let dir = match unit.path.parent() {
+            Some(beside) if crate::env::save_temps() => beside,
+            _ => scratch,
+        };
+        let path = dir.join(format!("{}.cinline.o", unit.name));
+        std::fs::write(&path, &compiled.object).map_err(Error::write(&path))?;
+        args[unit.index] = path.into();
+        records.extend(compiled.unit);
+    }
+    Ok(records)
+}
+
+/// Whether `arg` only passes options to the linker's LTO plugin (rustc
+/// adds `-plugin-opt=O3,-plugin-opt=mcpu=...` for `-C linker-plugin-lto`):
+/// once cinline generated the objects there is nothing for a plugin.
+fn is_plugin_option(arg: &OsString) -> bool {
+    let arg = arg.to_string_lossy();
+    let options = arg.strip_prefix("-Wl,").unwrap_or(&arg);
+    options.split(',').all(|o| o.starts_with("-plugin-opt="))
 }
 
 /// If `arg` is one of this crate's codegen units and calls helpers, the
@@ -169,6 +263,29 @@ fn replace_object(
             ));
             record.failures.push(full_message(&e));
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_plugin_options_rustc_adds_are_dropped() {
+        for arg in [
+            "-Wl,-plugin-opt=O3,-plugin-opt=mcpu=x86-64",
+            "-plugin-opt=O2",
+        ] {
+            assert!(is_plugin_option(&arg.into()), "{arg}");
+        }
+        for arg in [
+            "-Wl,--gc-sections",
+            "-Wl,",
+            "-Wl,-plugin-opt=O3,-z,now",
+            "x.o",
+        ] {
+            assert!(!is_plugin_option(&arg.into()), "{arg}");
         }
     }
 }

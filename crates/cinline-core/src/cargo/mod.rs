@@ -301,14 +301,22 @@ pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> Outcome {
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let crate_name = stem.split('-').next().unwrap_or_default().to_string();
+            let args = args.get(1..).unwrap_or_default();
+            // rustc made no objects of its own to link instead of its
+            // bitcode: rustc fails, and the wrapper builds the crate again.
+            let bitcode = !linker::bitcode_units(args, &stem).is_empty();
             // rustc hides a successful linker's output: the wrapper shows
             // the warning from the record.
             if let Some(out_dir) = crate::getenv(env_keys::OUT_DIR) {
+                let fallback = match bitcode {
+                    true => why.to_string(),
+                    false => format!("{why}; linked without cinline"),
+                };
                 let record = record::Record {
                     crate_name: crate_name.clone(),
                     stem,
                     kind: "link".into(),
-                    fallback: Some(format!("{why}; linked without cinline")),
+                    fallback: Some(fallback),
                     ..record::Record::default()
                 };
                 let _ = record.save(&record::dir_for(Path::new(&out_dir)));
@@ -316,8 +324,11 @@ pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> Outcome {
             if strict() {
                 return Outcome::strict_failure(&crate_name, why);
             }
+            if bitcode {
+                return Outcome::failed(why);
+            }
             let real = crate::getenv(env_keys::REAL_LINKER).unwrap_or_else(|| "cc".into());
-            linker::run_real_linker(&real, args.get(1..).unwrap_or_default())
+            linker::run_real_linker(&real, args)
         }
     }
 }

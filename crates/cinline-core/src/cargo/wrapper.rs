@@ -9,7 +9,7 @@ use std::process::{Command, ExitCode};
 
 use super::cgu::{inline_cgu, unit_left_out};
 use super::outcome::strict_text;
-use super::own_codegen;
+use super::own_codegen::{self, Once};
 use super::record::{dir_for, LeftCall, Record};
 use super::rustc_args::{decide, with_emit, without_codegen_option, Decision, Invocation};
 use super::stream;
@@ -322,12 +322,13 @@ fn handle(
         return only_skipped(program, rustc_args, inv, skipped);
     }
 
-    // Libraries whose code cinline generates itself need no bitcode file:
-    // rustc leaves the bitcode in the archive.
-    let own_codegen = own_codegen::applies(inv, helpers);
-    let added_bitcode = !own_codegen && !inv.emit.iter().any(|k| k == "llvm-bc");
-    let mut args = if own_codegen {
-        own_codegen::rustc_args(rustc_args, inv)
+    // Crates whose code cinline generates itself need no bitcode file:
+    // rustc leaves the bitcode in the archive or on the link line.
+    let once = own_codegen::applies(inv, helpers);
+    let own_codegen = once == Some(Once::Archive);
+    let added_bitcode = once.is_none() && !inv.emit.iter().any(|k| k == "llvm-bc");
+    let mut args = if let Some(once) = once {
+        own_codegen::rustc_args(rustc_args, inv, once)
     } else if added_bitcode {
         with_emit(rustc_args, "llvm-bc")
     } else {
@@ -374,13 +375,19 @@ fn handle(
     if !output.status.success() && !strict() {
         // Never turn a good build into a failed one: run rustc exactly as
         // cargo asked; its diagnostics are then shown once, by that run.
+        // A linker wrapper that could not generate the binary's bitcode
+        // says why in its record; rustc only says the link failed.
+        let linked = Record::load(&link_record)
+            .and_then(|r| r.fallback.or_else(|| r.failures.first().cloned()));
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let why = stderr
-            .lines()
-            .find(|l| l.contains("LLVM ERROR") || l.contains("error"))
-            .unwrap_or("rustc failed")
-            .trim_start_matches(|c: char| !c.is_alphanumeric())
-            .to_string();
+        let why = linked.unwrap_or_else(|| {
+            stderr
+                .lines()
+                .find(|l| l.contains("LLVM ERROR") || l.contains("error"))
+                .unwrap_or("rustc failed")
+                .trim_start_matches(|c: char| !c.is_alphanumeric())
+                .to_string()
+        });
         return fall_back(
             program,
             rustc_args,
