@@ -308,9 +308,10 @@ pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> Outcome {
             // rustc hides a successful linker's output: the wrapper shows
             // the warning from the record.
             if let Some(out_dir) = crate::getenv(env_keys::OUT_DIR) {
-                let fallback = match bitcode {
-                    true => why.to_string(),
-                    false => format!("{why}; linked without cinline"),
+                let fallback = if bitcode {
+                    why.to_string()
+                } else {
+                    format!("{why}; linked without cinline")
                 };
                 let record = record::Record {
                     crate_name: crate_name.clone(),
