@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::cgu::{inline_cgu, unit_left_out};
-use super::own_codegen::{compile_units, is_bitcode};
+use super::own_codegen::{compile_units, is_bitcode, UnitBitcode};
 use super::record::{dir_for, Record, Unit};
 use super::{env_keys, exit_code, is_unit, log, strict, unit_bitcode, HelperSet, Outcome};
 use crate::link::Codegen;
@@ -154,8 +154,6 @@ pub(super) struct BitcodeUnit {
     path: PathBuf,
     /// Its file name.
     name: String,
-    /// Its bitcode.
-    data: Vec<u8>,
 }
 
 /// This crate's bitcode objects among the linker's `args`; the allocator
@@ -170,13 +168,10 @@ pub(super) fn bitcode_units(args: &[OsString], stem: &str) -> Vec<BitcodeUnit> {
             if !(name.starts_with(&prefix) && name.ends_with(".rcgu.o")) {
                 return None;
             }
-            let data = std::fs::read(&path).ok().filter(|d| is_bitcode(d))?;
-            Some(BitcodeUnit {
-                index,
-                path,
-                name,
-                data,
-            })
+            let mut magic = [0; 4];
+            let mut file = std::fs::File::open(&path).ok()?;
+            std::io::Read::read_exact(&mut file, &mut magic).ok()?;
+            is_bitcode(&magic).then_some(BitcodeUnit { index, path, name })
         })
         .collect()
 }
@@ -191,9 +186,9 @@ fn generate(
     scratch: &Path,
     args: &mut [OsString],
 ) -> crate::Result<Vec<Unit>> {
-    let named: Vec<(&str, &[u8])> = units
+    let named: Vec<(&str, UnitBitcode<'_>)> = units
         .iter()
-        .map(|u| (u.name.as_str(), u.data.as_slice()))
+        .map(|u| (u.name.as_str(), UnitBitcode::File(&u.path)))
         .collect();
     let compiled = compile_units(crate_name, &named, &ctx.rustc, &ctx.helpers, &ctx.codegen)?;
     let mut records = Vec::new();

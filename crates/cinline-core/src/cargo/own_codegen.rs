@@ -125,10 +125,10 @@ pub(super) fn compile_archive(
 ) -> crate::Result<Record> {
     let stem = inv.stem();
     let members = archive::members(path)?;
-    let units: Vec<(&str, &[u8])> = members
+    let units: Vec<(&str, UnitBitcode<'_>)> = members
         .iter()
         .filter(|(name, data)| is_unit(name, &stem) && is_bitcode(data))
-        .map(|(name, data)| (name.as_str(), data.as_slice()))
+        .map(|(name, data)| (name.as_str(), UnitBitcode::Bytes(data)))
         .collect();
     let mut record = Record {
         crate_name: inv.crate_name.clone(),
@@ -151,13 +151,22 @@ pub(super) fn is_bitcode(data: &[u8]) -> bool {
     data.starts_with(b"BC\xC0\xDE")
 }
 
+/// Where a unit's bitcode is.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum UnitBitcode<'a> {
+    /// In memory: an archive member.
+    Bytes(&'a [u8]),
+    /// In a file: an object rustc left on the link line.
+    File(&'a Path),
+}
+
 /// The objects of the bitcode `units` (name, bitcode) of the crate
 /// `crate_name`, generated on as many threads as there are cores (each
 /// with its own LLVM context), in the order of their names; the first
 /// error if any fails.
 pub(super) fn compile_units(
     crate_name: &str,
-    units: &[(&str, &[u8])],
+    units: &[(&str, UnitBitcode<'_>)],
     rustc: &Rustc,
     helpers: &HelperSet,
     codegen: &Codegen,
@@ -187,8 +196,8 @@ pub(super) fn compile_units(
                         .iter()
                         .skip(first)
                         .step_by(threads)
-                        .map(|(name, data)| {
-                            compile_unit(name, data, scratch, rustc, helpers, codegen)
+                        .map(|(name, bitcode)| {
+                            compile_unit(name, *bitcode, scratch, rustc, helpers, codegen)
                         })
                         .collect::<Vec<_>>()
                 })
@@ -217,18 +226,24 @@ pub(super) struct Compiled {
     pub unit: Option<Unit>,
 }
 
-/// The object of one unit (`name`, its bitcode `data`).
+/// The object of one unit (`name`, its `bitcode`).
 fn compile_unit(
     name: &str,
-    data: &[u8],
+    bitcode: UnitBitcode<'_>,
     scratch: &Path,
     rustc: &Rustc,
     helpers: &HelperSet,
     codegen: &Codegen,
 ) -> crate::Result<Compiled> {
-    let bitcode = scratch.join(format!("{name}.bc"));
+    let bitcode = match bitcode {
+        UnitBitcode::File(path) => path.to_path_buf(),
+        UnitBitcode::Bytes(data) => {
+            let path = scratch.join(format!("{name}.bc"));
+            std::fs::write(&path, data).map_err(Error::write(&path))?;
+            path
+        }
+    };
     let output = scratch.join(name);
-    std::fs::write(&bitcode, data).map_err(Error::write(&bitcode))?;
     let outcome = link(
         &LinkOptions {
             krate: bitcode.clone(),
