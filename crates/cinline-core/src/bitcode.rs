@@ -51,6 +51,12 @@ impl BitStreamVisitor for Producer {
     }
 }
 
+/// Whether `bytes` start as LLVM bitcode does: the raw magic (`BC` 0xC0DE,
+/// what rustc and clang write on ELF targets) or the wrapper header.
+pub fn is_bitcode(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"BC\xC0\xDE") || bytes.starts_with(&[0xDE, 0xC0, 0x17, 0x0B])
+}
+
 impl BitcodeFile {
     /// Reads `path`, refusing anything that is not LLVM bitcode.
     pub fn read(path: &Path) -> crate::Result<BitcodeFile> {
@@ -58,9 +64,7 @@ impl BitcodeFile {
         // the supervisor names it.
         crate::supervise::stage(path);
         let bytes = std::fs::read(path).map_err(Error::read(path))?;
-        let is_raw = bytes.starts_with(b"BC\xC0\xDE");
-        let is_wrapped = bytes.starts_with(&[0xDE, 0xC0, 0x17, 0x0B]);
-        if !is_raw && !is_wrapped {
+        if !is_bitcode(&bytes) {
             return Err(Error::NotBitcode {
                 path: path.to_path_buf(),
                 hint: describe(&bytes),

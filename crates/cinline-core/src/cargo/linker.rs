@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::cgu::{inline_cgu, unit_left_out};
-use super::own_codegen::{compile_units, is_bitcode, UnitBitcode};
+use super::own_codegen::{compile_units, UnitBitcode};
 use super::record::{dir_for, Record, Unit};
 use super::{env_keys, exit_code, is_unit, log, strict, unit_bitcode, HelperSet, Outcome};
+use crate::bitcode::is_bitcode;
 use crate::link::Codegen;
 use crate::toolchain::Rustc;
 use crate::{full_message, getenv, Error};

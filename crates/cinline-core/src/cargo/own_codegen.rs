@@ -40,6 +40,7 @@ use super::cgu::{left_calls, unit_record};
 use super::record::{Record, Unit};
 use super::rustc_args::{with_codegen_options, without_codegen_option, Invocation};
 use super::{archive, is_unit, log, HelperSet};
+use crate::bitcode::is_bitcode;
 use crate::link::{link, Codegen, LinkOptions, OptLevel};
 use crate::toolchain::Rustc;
 use crate::Error;
@@ -143,12 +144,6 @@ pub(super) fn compile_archive(
     }
     archive::replace(path, &members, &replacements)?;
     Ok(record)
-}
-
-/// Whether `data` is LLVM bitcode (rustc's bitcode objects are bare
-/// bitcode, not wrapped).
-pub(super) fn is_bitcode(data: &[u8]) -> bool {
-    data.starts_with(b"BC\xC0\xDE")
 }
 
 /// Where a unit's bitcode is.
