@@ -24,7 +24,7 @@ use std::io::{Read, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use nix::sys::signal::{killpg, Signal};
@@ -74,7 +74,17 @@ fn worker_dir() -> Option<&'static Path> {
 /// parent if the worker dies.
 pub(crate) fn stage(path: &Path) {
     if let Some(dir) = worker_dir() {
-        let _ = std::fs::write(dir.join(STAGE_FILE), path.as_os_str().as_bytes());
+        // One record per thread (threads generating units hand LLVM their
+        // files at once), written beside and renamed: never seen half
+        // written.
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        thread_local!(static SLOT: usize = NEXT.fetch_add(1, Ordering::Relaxed));
+        let slot = SLOT.with(|s| *s);
+        let record = dir.join(format!("{STAGE_FILE}.{slot}"));
+        let temp = dir.join(format!("{STAGE_FILE}.{slot}.tmp"));
+        if std::fs::write(&temp, path.as_os_str().as_bytes()).is_ok() {
+            let _ = std::fs::rename(&temp, record);
+        }
         if crate::getenv(env_keys::FAULT)
             .is_some_and(|f| path.as_os_str().as_bytes().ends_with(f.as_bytes()))
         {
@@ -82,6 +92,28 @@ pub(crate) fn stage(path: &Path) {
             std::process::abort();
         }
     }
+}
+
+/// The files the worker's threads last handed LLVM (see [`stage`]), the
+/// most recent first.
+fn staged(dir: &Path) -> Vec<PathBuf> {
+    let prefix = format!("{STAGE_FILE}.");
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(&prefix) && !name.ends_with(".tmp")
+        })
+        .filter_map(|e| {
+            let when = e.metadata().and_then(|m| m.modified()).ok()?;
+            let path = std::fs::read(e.path()).ok()?;
+            Some((when, PathBuf::from(OsStr::from_bytes(&path))))
+        })
+        .collect();
+    files.sort_by_key(|(when, _)| std::cmp::Reverse(*when));
+    files.into_iter().map(|(_, path)| path).collect()
 }
 
 /// In a worker: `path` is a temporary file created beside an output, to be
@@ -129,18 +161,34 @@ pub struct Crash {
     /// The signal that ended it (`SIGABRT`), or the exit status LLVM
     /// gave (`exit status 1`).
     pub signal: String,
-    /// The file it was working on, if it said.
-    pub file: Option<PathBuf>,
+    /// The files it was working on, if it said: one per thread that
+    /// handed LLVM a file, the most recent first.
+    pub files: Vec<PathBuf>,
     /// LLVM's last message on stderr (`LLVM ERROR: out of memory`), if any.
     pub message: Option<String>,
 }
 
 impl std::fmt::Display for Crash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if let Some(file) = &self.file {
-            write!(f, "{}: ", file.display())?;
+        match self.files.as_slice() {
+            [] => write!(f, "LLVM crashed ({}) on this input", self.signal)?,
+            [file] => write!(
+                f,
+                "{}: LLVM crashed ({}) on this input",
+                file.display(),
+                self.signal
+            )?,
+            // Which thread aborted is not known: every file in use is named.
+            files => {
+                let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+                write!(
+                    f,
+                    "LLVM crashed ({}) on one of the inputs its threads were working on: {}",
+                    self.signal,
+                    names.join(", ")
+                )?
+            }
         }
-        write!(f, "LLVM crashed ({}) on this input", self.signal)?;
         if let Some(message) = &self.message {
             write!(f, ": {message}")?;
         }
@@ -247,7 +295,7 @@ pub fn supervise(args: &[OsString], streams: Streams) -> Outcome {
             remove_temps(scratch.path());
             return Outcome::Crashed(Crash {
                 signal: "lost".into(),
-                file: None,
+                files: Vec::new(),
                 message: Some(e.to_string()),
             });
         }
@@ -270,12 +318,9 @@ pub fn supervise(args: &[OsString], streams: Streams) -> Outcome {
         return Outcome::Exited(ExitCode::from((128 + signo).clamp(0, 255) as u8));
     }
     if let Some(signal) = ended {
-        let file = std::fs::read(scratch.path().join(STAGE_FILE))
-            .ok()
-            .map(|b| PathBuf::from(OsStr::from_bytes(&b)));
         return Outcome::Crashed(Crash {
             signal,
-            file,
+            files: staged(scratch.path()),
             message,
         });
     }
@@ -393,7 +438,7 @@ mod tests {
     fn a_crash_names_the_file_first() {
         let crash = Crash {
             signal: "SIGABRT".into(),
-            file: Some(PathBuf::from("h.bc")),
+            files: vec![PathBuf::from("h.bc")],
             message: Some("LLVM ERROR: out of memory".into()),
         };
         assert_eq!(

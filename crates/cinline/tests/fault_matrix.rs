@@ -421,10 +421,14 @@ fn the_linker_falls_back_when_the_worker_dies() {
             .unwrap();
         let text = stderr(&out);
         assert!(out.status.success(), "{text}");
+        // Generating the program's units on two threads, both may be in
+        // LLVM when one aborts: then every file in use is named.
+        let named = text.contains("h.bc: LLVM crashed (SIGABRT)")
+            || (once == "1"
+                && text.contains("LLVM crashed (SIGABRT) on one of the inputs")
+                && text.contains("h.bc"));
         assert!(
-            text.contains("warning: cinline: crate `prog`: ")
-                && text.contains("h.bc: LLVM crashed (SIGABRT)")
-                && text.contains(fallback),
+            text.contains("warning: cinline: crate `prog`: ") && named && text.contains(fallback),
             "CINLINE_CODEGEN_ONCE={once}: {text}"
         );
         let printed = run_ok(&mut Command::new(out_dir.join("prog")));
