@@ -30,6 +30,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use cinline_llvm::{
@@ -237,6 +238,68 @@ fn probe_cache() -> &'static Mutex<HashMap<ProbeKey, bool>> {
     CACHE.get_or_init(Default::default)
 }
 
+/// The directory [`keep_probes_in`] named.
+static PROBE_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+/// Keeps LLVM's answers to inline-compatibility questions in `dir`, for
+/// every process given the same directory, from now on. A cargo build asks
+/// the same question once per process otherwise: each binary's linker
+/// wrapper, each library's rustc wrapper (a probe costs 1-2 ms, 7 ms on a
+/// loaded machine). Only the first call counts.
+pub fn keep_probes_in(dir: PathBuf) {
+    let _ = PROBE_DIR.set(dir);
+}
+
+/// Answers kept on disk: one file per question, holding the whole question
+/// and then the answer, so a file of another question (two questions whose
+/// names collide, an older cinline, another libLLVM) is only a miss.
+mod kept {
+    use std::hash::{Hash as _, Hasher as _};
+    use std::path::{Path, PathBuf};
+
+    use super::ProbeKey;
+
+    /// The question, in full: the key and what else decides the answer.
+    fn question(key: &ProbeKey) -> String {
+        let llvm = cinline_llvm::Llvm::loaded()
+            .map(|l| format!("{} {}", l.path().display(), l.version()))
+            .unwrap_or_default();
+        format!(
+            "cinline {} inline probe\nllvm {llvm}\n{key:?}\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    }
+
+    /// The file for `question` in `dir`, named by its hash.
+    pub(super) fn file(dir: &Path, question: &str) -> PathBuf {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        question.hash(&mut hasher);
+        dir.join(format!("{:016x}", hasher.finish()))
+    }
+
+    /// The answer kept in `dir` for `key`, if any.
+    pub(super) fn get(dir: &Path, key: &ProbeKey) -> Option<bool> {
+        let question = question(key);
+        let text = std::fs::read_to_string(file(dir, &question)).ok()?;
+        match text.strip_prefix(question.as_str())? {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Keeps `answer` for `key` in `dir`; a failure only means asking
+    /// again.
+    pub(super) fn put(dir: &Path, key: &ProbeKey, answer: bool) {
+        let question = question(key);
+        let _ = std::fs::create_dir_all(dir);
+        let _ = crate::write_atomic(
+            &file(dir, &question),
+            format!("{question}{answer}").as_bytes(),
+        );
+    }
+}
+
 /// The crate's target, and LLVM's answer to "may a function with these
 /// target attributes be inlined into one with those?".
 ///
@@ -299,7 +362,17 @@ impl<'ctx> TargetCheck<'ctx> {
         if let Some(known) = probe_cache().lock().ok()?.get(&key) {
             return Some(*known);
         }
-        let answer = self.probe(caller, callee)?;
+        let dir = PROBE_DIR.get();
+        let answer = match dir.and_then(|dir| kept::get(dir, &key)) {
+            Some(answer) => answer,
+            None => {
+                let answer = self.probe(caller, callee)?;
+                if let Some(dir) = dir {
+                    kept::put(dir, &key, answer);
+                }
+                answer
+            }
+        };
         if let Ok(mut cache) = probe_cache().lock() {
             cache.insert(key, answer);
         }
@@ -588,5 +661,35 @@ mod tests {
             Some("+avx"),
             "no leading comma"
         );
+    }
+
+    #[test]
+    fn kept_answers_are_found_only_for_their_own_question() {
+        let dir = tempfile::tempdir().unwrap();
+        let attrs = |cpu: &str| TargetAttrs {
+            cpu: Some(cpu.into()),
+            features: None,
+        };
+        let key = |callee: &str| -> ProbeKey {
+            let t = ("triple".into(), "x86-64".into(), String::new());
+            (t.0, t.1, t.2, attrs("x86-64"), attrs(callee))
+        };
+        assert_eq!(kept::get(dir.path(), &key("haswell")), None);
+        kept::put(dir.path(), &key("haswell"), false);
+        kept::put(dir.path(), &key("x86-64-v2"), true);
+        assert_eq!(kept::get(dir.path(), &key("haswell")), Some(false));
+        assert_eq!(kept::get(dir.path(), &key("x86-64-v2")), Some(true));
+        // Another question's file under this one's name (a hash collision,
+        // a file of an older cinline): a miss, not its answer.
+        let files: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 2);
+        let (yes, no): (Vec<_>, Vec<_>) = files
+            .iter()
+            .partition(|p| std::fs::read_to_string(p).unwrap().ends_with("true"));
+        std::fs::copy(yes[0], no[0]).unwrap();
+        assert_eq!(kept::get(dir.path(), &key("haswell")), None);
     }
 }

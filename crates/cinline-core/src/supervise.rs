@@ -70,6 +70,11 @@ fn worker_dir() -> Option<&'static Path> {
     WORKER_DIR.get().and_then(|d| d.as_deref())
 }
 
+/// Whether this process is a supervised worker.
+pub(crate) fn in_worker() -> bool {
+    worker_dir().is_some()
+}
+
 /// In a worker: `path` is the file now being handed to LLVM. Named by the
 /// parent if the worker dies.
 pub(crate) fn stage(path: &Path) {

@@ -139,6 +139,11 @@ impl Llvm {
         Ok(LOADED.get_or_init(|| llvm))
     }
 
+    /// The libLLVM this process loaded, if it loaded one.
+    pub fn loaded() -> Option<&'static Llvm> {
+        LOADED.get()
+    }
+
     /// The LLVM release of this library.
     pub fn version(&self) -> Version {
         self.version

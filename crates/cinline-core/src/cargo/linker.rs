@@ -59,6 +59,9 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
         .unwrap_or_default();
     let crate_name = stem.split('-').next().unwrap_or_default().to_string();
     let scratch = tempfile::tempdir();
+    if let Some(out_dir) = getenv(env_keys::OUT_DIR) {
+        crate::inline_attrs::keep_probes_in(super::probes_dir(Path::new(&out_dir)));
+    }
     let mut record = Record {
         crate_name: crate_name.clone(),
         stem: stem.clone(),

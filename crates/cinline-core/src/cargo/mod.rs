@@ -171,6 +171,13 @@ pub fn run(mode: Mode, args: Vec<OsString>) -> Outcome {
     }
 }
 
+/// Where the processes of a build with outputs in `out_dir` keep LLVM's
+/// answers about inlining (see [`crate::inline_attrs::keep_probes_in`]):
+/// beside the build's records.
+pub(crate) fn probes_dir(out_dir: &Path) -> std::path::PathBuf {
+    record::dir_for(out_dir).join("probes")
+}
+
 /// The bitcode rustc wrote for the codegen unit whose object is named
 /// `object_name` (`{stem}.{crate}.{hash}-cgu.N.rcgu.o`) in `dir`:
 /// `{unit}.rcgu.bc`, or `{stem}.bc` when the crate has one codegen unit

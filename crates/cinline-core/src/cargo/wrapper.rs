@@ -76,6 +76,21 @@ pub(super) fn pass_through(program: &OsString, args: &[OsString]) -> Outcome {
     }
 }
 
+/// Becomes rustc, run as cargo asked, for a crate cinline has no part in:
+/// nothing is left to do after rustc, so this process does not wait for it
+/// (each crate of a dev-profile build saves a process exit). A supervised
+/// worker waits instead: its supervisor would take a rustc killed by a
+/// signal for a crash of cinline's.
+fn hand_over(program: &OsString, args: &[OsString]) -> Outcome {
+    use std::os::unix::process::CommandExt;
+    if crate::supervise::in_worker() || stream::announced() {
+        return pass_through(program, args);
+    }
+    // `exec` returns only if rustc could not be started.
+    let e = rustc_command(program, args).exec();
+    Outcome::failed(cannot_run(program, &e))
+}
+
 /// `args`: rustc's path, then its arguments.
 pub(super) fn run(args: &[OsString]) -> Outcome {
     let Some((program, rustc_args)) = args.split_first() else {
@@ -84,7 +99,7 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
     if getenv(env_keys::ACTIVE).is_some() {
         // Called back by the wrapper cinline chains: rustc, as asked.
         log(|| "entered again through the chained wrapper: running rustc directly".into());
-        return pass_through(program, rustc_args);
+        return hand_over(program, rustc_args);
     }
     let inv = match decide(rustc_args) {
         Decision::Handle(inv) => {
@@ -93,13 +108,13 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
         }
         Decision::PassThrough(why) => {
             log(|| format!("pass-through: {why}"));
-            return pass_through(program, rustc_args);
+            return hand_over(program, rustc_args);
         }
-        Decision::NotCompilation => return pass_through(program, rustc_args),
+        Decision::NotCompilation => return hand_over(program, rustc_args),
     };
     if let Err(why) = handles(&inv) {
         log(|| format!("crate `{}`: {why}", inv.crate_name));
-        return pass_through(program, rustc_args);
+        return hand_over(program, rustc_args);
     }
     match prepare(program, &inv) {
         Ok((rustc, helpers, target, skipped)) if !helpers.is_empty() => handle(
@@ -321,6 +336,7 @@ fn handle(
     if strict() && !skipped.is_empty() {
         return only_skipped(program, rustc_args, inv, skipped);
     }
+    crate::inline_attrs::keep_probes_in(super::probes_dir(&inv.out_dir));
 
     // Crates whose code cinline generates itself need no bitcode file:
     // rustc leaves the bitcode in the archive or on the link line.
