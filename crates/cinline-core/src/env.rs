@@ -88,6 +88,15 @@ pub const INLINE_BUDGET: Var = Var {
               calls, to be inlined (default 200)",
 };
 
+/// How many parts one codegen unit of a binary is generated in.
+pub const UNIT_PARTS: Var = Var {
+    name: "CINLINE_UNIT_PARTS",
+    read_by: "wrapper",
+    meaning: "how many threads generate one codegen unit of a binary at once, each a share of its \
+              functions: 1 = never split; unset = one per core, for a unit of at least 256 KiB \
+              of bitcode",
+};
+
 /// The engine of `cargo cinline` builds.
 pub const ENGINE: Var = Var {
     name: "CINLINE_ENGINE",
@@ -120,6 +129,7 @@ pub const VARS: &[Var] = &[
     CAPTURE_SKIP,
     CAPTURE_ONLY,
     INLINE_BUDGET,
+    UNIT_PARTS,
     ENGINE,
 ];
 
@@ -213,6 +223,27 @@ pub fn inline_budget() -> Result<usize, InvalidValue> {
                 expected: "a number of LLVM instructions",
             }),
     }
+}
+
+/// `CINLINE_UNIT_PARTS`; `None` if unset (the number is then the
+/// machine's and the unit's to decide). An unreadable value, or 0, is an
+/// error naming the variable.
+pub fn unit_parts() -> Result<Option<usize>, InvalidValue> {
+    UNIT_PARTS
+        .get()
+        .map(|v| {
+            let text = v.to_string_lossy();
+            text.trim()
+                .parse()
+                .ok()
+                .filter(|&n: &usize| n > 0)
+                .ok_or_else(|| InvalidValue {
+                    name: UNIT_PARTS.name,
+                    value: text.into_owned(),
+                    expected: "a number of parts, at least 1",
+                })
+        })
+        .transpose()
 }
 
 /// The engine `CINLINE_ENGINE` names; `None` if unset, which lets

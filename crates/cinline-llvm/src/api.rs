@@ -123,6 +123,7 @@ api! {
     LLVMGetNextGlobal: fn(ValueRef) -> ValueRef;
     LLVMGetFirstGlobalAlias: fn(ModuleRef) -> ValueRef;
     LLVMGetNextGlobalAlias: fn(ValueRef) -> ValueRef;
+    LLVMGetFirstGlobalIFunc: fn(ModuleRef) -> ValueRef;
     LLVMGetValueName2: fn(ValueRef, *mut usize) -> *const c_char;
     LLVMSetValueName2: fn(ValueRef, *const c_char, usize);
     LLVMIsDeclaration: fn(ValueRef) -> Bool;
@@ -130,6 +131,7 @@ api! {
     LLVMSetLinkage: fn(ValueRef, c_int);
     LLVMSetVisibility: fn(ValueRef, c_int);
     LLVMSetComdat: fn(ValueRef, *mut c_void);
+    LLVMGetComdat: fn(ValueRef) -> *mut c_void;
     LLVMGetSection: fn(ValueRef) -> *const c_char;
     LLVMGetInitializer: fn(ValueRef) -> ValueRef;
     LLVMIsGlobalConstant: fn(ValueRef) -> Bool;

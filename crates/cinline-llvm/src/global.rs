@@ -11,8 +11,8 @@ use crate::api::{self, Api};
 use crate::context::Context;
 use crate::module::{
     value_name, Function, Module, LINKAGE_APPENDING, LINKAGE_AVAILABLE_EXTERNALLY,
-    LINKAGE_EXTERNAL, LINKAGE_INTERNAL, LINKAGE_LINKONCE_ODR, LINKAGE_PRIVATE, LINKAGE_WEAK_ODR,
-    VISIBILITY_HIDDEN,
+    LINKAGE_EXTERNAL, LINKAGE_INTERNAL, LINKAGE_LINKONCE_ANY, LINKAGE_LINKONCE_ODR,
+    LINKAGE_PRIVATE, LINKAGE_WEAK_ANY, LINKAGE_WEAK_ODR, VISIBILITY_HIDDEN,
 };
 
 /// What a [`Global`] is.
@@ -213,6 +213,50 @@ impl<'m> Global<'m> {
             (self.api().LLVMSetVisibility)(self.raw.as_ptr(), VISIBILITY_HIDDEN);
         }
         true
+    }
+
+    /// Whether it belongs to a comdat: a group of sections the linker keeps
+    /// or drops whole.
+    pub fn in_comdat(&self) -> bool {
+        // SAFETY: as in `name`; functions, variables and aliases are all
+        // global objects or values, for which LLVM answers null or a comdat.
+        self.kind() != GlobalKind::Alias
+            && unsafe { !(self.api().LLVMGetComdat)(self.raw.as_ptr()).is_null() }
+    }
+
+    /// Makes a `linkonce` or `linkonce_odr` definition `weak` or `weak_odr`:
+    /// the same symbol, but one that optimization no longer drops where
+    /// nothing in its own module refers to it (code in another object
+    /// does). False (and nothing changed) for any other linkage.
+    pub fn keep_unreferenced(&self) -> bool {
+        // SAFETY: as in `name`.
+        unsafe {
+            let kept = match (self.api().LLVMGetLinkage)(self.raw.as_ptr()) {
+                LINKAGE_LINKONCE_ODR => LINKAGE_WEAK_ODR,
+                LINKAGE_LINKONCE_ANY => LINKAGE_WEAK_ANY,
+                _ => return false,
+            };
+            (self.api().LLVMSetLinkage)(self.raw.as_ptr(), kept);
+        }
+        true
+    }
+
+    /// Whether a `blockaddress` constant refers to this function: the
+    /// address of one of its blocks, meaningless outside the object that
+    /// holds its body.
+    pub fn has_block_address(&self) -> bool {
+        let api = self.api();
+        // SAFETY: walking the use list of a live value without changing it.
+        unsafe {
+            let mut u = (api.LLVMGetFirstUse)(self.raw.as_ptr());
+            while !u.is_null() {
+                if !(api.LLVMIsABlockAddress)((api.LLVMGetUser)(u)).is_null() {
+                    return true;
+                }
+                u = (api.LLVMGetNextUse)(u);
+            }
+        }
+        false
     }
 
     /// The globals whose definition refers to this one: functions with an

@@ -19,7 +19,9 @@ pub struct Module<'ctx> {
 // `LLVMLinkage` values.
 pub(crate) const LINKAGE_EXTERNAL: i32 = 0;
 pub(crate) const LINKAGE_AVAILABLE_EXTERNALLY: i32 = 1;
+pub(crate) const LINKAGE_LINKONCE_ANY: i32 = 2;
 pub(crate) const LINKAGE_LINKONCE_ODR: i32 = 3;
+pub(crate) const LINKAGE_WEAK_ANY: i32 = 5;
 pub(crate) const LINKAGE_WEAK_ODR: i32 = 6;
 pub(crate) const LINKAGE_APPENDING: i32 = 7;
 pub(crate) const LINKAGE_INTERNAL: i32 = 8;
@@ -126,6 +128,32 @@ impl<'ctx> Module<'ctx> {
         }
     }
 
+    /// A new module in the same context with nothing in it but this one's
+    /// target triple and data layout: it makes an empty object.
+    pub fn empty_like(&self) -> Result<Module<'ctx>, LlvmError> {
+        let ir = format!(
+            "target datalayout = \"{}\"\ntarget triple = \"{}\"\n",
+            self.data_layout(),
+            self.triple()
+        );
+        self.context().parse_ir(&ir, "empty")
+    }
+
+    /// Turns the `available_externally` definitions into declarations and
+    /// removes the local definitions and the declarations nothing uses any
+    /// more (`elim-avail-extern,globaldce`, which need no particular CPU).
+    pub fn drop_available_externally(&mut self) -> Result<(), LlvmError> {
+        let machine = self.context().target_machine(&crate::TargetSpec {
+            triple: &self.triple(),
+            cpu: "",
+            features: "",
+            opt: crate::OptLevel::None,
+            reloc: crate::RelocModel::Default,
+            code_model: crate::CodeModel::Default,
+        })?;
+        self.run_passes("elim-avail-extern,globaldce", &machine)
+    }
+
     /// The module serialised as bitcode.
     pub fn to_bitcode(&self) -> Vec<u8> {
         let api = self.api();
@@ -155,6 +183,13 @@ impl<'ctx> Module<'ctx> {
     /// The function named `name`, if the module has one.
     pub fn function(&self, name: &str) -> Option<Function<'_>> {
         self.functions().into_iter().find(|f| f.name() == name)
+    }
+
+    /// Whether the module defines an ifunc (a symbol resolved at load time
+    /// by a function of its own).
+    pub fn has_ifuncs(&self) -> bool {
+        // SAFETY: reads the head of the module's ifunc list.
+        unsafe { !(self.api().LLVMGetFirstGlobalIFunc)(self.as_raw()).is_null() }
     }
 
     /// Names of the symbols this module defines with a linkage visible to

@@ -25,7 +25,10 @@ struct Built {
 }
 
 /// The fixture built once: `cargo test --release` plain, then
-/// `cargo cinline test --release` (into `target/cinline`).
+/// `cargo cinline test --release` (into `target/cinline`), each binary's
+/// unit generated in three parts at once (`CINLINE_UNIT_PARTS=3`; the
+/// fixture's units are too small to be split by default): every test of
+/// the program's output, its C state and its records holds of a split unit.
 fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
@@ -46,7 +49,9 @@ fn built() -> &'static Built {
             &["cinline", "test", "--release"],
         );
         let log = dir.path().join("cinline.log");
-        cmd.env("CARGO", cargo).env("CINLINE_LOG", &log);
+        cmd.env("CARGO", cargo)
+            .env("CINLINE_LOG", &log)
+            .env("CINLINE_UNIT_PARTS", "3");
         let inlined = timed(&mut cmd, "cargo cinline test --release");
         let report = timed(
             command(
@@ -163,6 +168,13 @@ fn binaries_are_generated_once() {
             .any(|l| l.contains(&format!("linking `{krate}-")) && l.contains("`: unit "))
     };
     assert!(log.contains("crate `mini_app`: generating "), "{log}");
+    // Its unit and rustc's allocator shim, each in the three parts asked.
+    assert!(
+        log.lines()
+            .any(|l| l.contains("crate `mini_app`: generating 2 unit(s) (")
+                && l.contains(" in 6 part(s) ")),
+        "{log}"
+    );
     assert!(!replaced("mini_app"), "{log}");
     assert!(!log.contains("crate `api`: generating "), "{log}");
     assert!(replaced("api"), "{log}");

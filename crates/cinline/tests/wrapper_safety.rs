@@ -39,7 +39,8 @@ fn a_dev_build_inlines_every_helper_call() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
-    // `cinline[PID TIME]: crate `mini`: generating N unit(s) on T thread(s)`
+    // `cinline[PID TIME]: crate `mini`: generating N unit(s) (K KiB of
+    // bitcode) in P part(s) on T thread(s)`
     let line = stderr
         .lines()
         .find_map(|l| l.split_once("crate `mini`: generating").map(|(_, n)| n))
@@ -49,8 +50,13 @@ fn a_dev_build_inlines_every_helper_call() {
         .filter_map(|n| n.parse().ok())
         .collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    assert!(numbers[0] > 1, "several units: {line}");
-    assert_eq!(numbers[1], cores.min(numbers[0]), "{line}");
+    let [units, _, parts, threads] = numbers[..] else {
+        panic!("{line}");
+    };
+    assert!(units > 1, "several units: {line}");
+    // A library's units are archive members: each one object, not split.
+    assert_eq!(parts, units, "{line}");
+    assert_eq!(threads, cores.min(units), "{line}");
     assert!(!stderr.contains("warning: cinline"), "{stderr}");
     let report = ws.report();
     let total = report.lines().find(|l| l.starts_with("total:")).unwrap();

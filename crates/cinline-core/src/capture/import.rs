@@ -15,10 +15,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use cinline_llvm::{
-    CodeModel, Context, Global, GlobalKind, Linkage, Module, OptLevel, RelocModel, TargetSpec,
-    Version,
-};
+use cinline_llvm::{Context, Global, GlobalKind, Linkage, Module, Version};
 
 use super::import_cache;
 use super::store::CapturedLib;
@@ -114,7 +111,7 @@ fn cut<'ctx>(
     if selection.imported.is_empty() {
         return Ok((None, selection.too_large));
     }
-    prune(ctx, &mut module, &selection.imported).map_err(llvm_error)?;
+    prune(&mut module, &selection.imported).map_err(llvm_error)?;
     Ok((Some(module), selection.too_large))
 }
 
@@ -188,11 +185,7 @@ fn cost<'m>(root: Global<'m>, uses: &HashMap<Global<'m>, Vec<Global<'m>>>) -> us
 /// Leaves in `module` the definitions of `keep` and what they use: every
 /// other global function or variable becomes a declaration, and what
 /// nothing uses any more goes.
-fn prune(
-    ctx: &Context,
-    module: &mut Module<'_>,
-    keep: &BTreeSet<String>,
-) -> Result<(), cinline_llvm::LlvmError> {
+fn prune(module: &mut Module<'_>, keep: &BTreeSet<String>) -> Result<(), cinline_llvm::LlvmError> {
     for global in module.globals() {
         let other_function =
             global.kind() == GlobalKind::Function && !keep.contains(&global.name());
@@ -204,13 +197,5 @@ fn prune(
     // Variables the kept functions use get their initializers back as
     // imports later (the one-definition rule): here they are declarations,
     // so that a table of pointers does not drag in every function it names.
-    let machine = ctx.target_machine(&TargetSpec {
-        triple: &module.triple(),
-        cpu: "",
-        features: "",
-        opt: OptLevel::None,
-        reloc: RelocModel::Default,
-        code_model: CodeModel::Default,
-    })?;
-    module.run_passes("elim-avail-extern,globaldce", &machine)
+    module.drop_available_externally()
 }

@@ -66,10 +66,12 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
         crate_name: crate_name.clone(),
         stem: stem.clone(),
         kind: "link".into(),
+        test: links_a_test(),
         ..Record::default()
     };
     let mut new_args = args.to_vec();
     let bitcode = bitcode_units(args, &stem);
+    record.bitcode_bytes = bitcode_bytes(args, &bitcode, &stem);
     match (context(), &scratch) {
         (Ok(ctx), Ok(scratch)) if !bitcode.is_empty() => {
             log(|| format!("linking `{stem}`: {:?}", new_args));
@@ -124,6 +126,13 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
     run_real_linker(&real, &new_args)
 }
 
+/// Whether the rustc wrapper said this link is of a test harness: the
+/// record is then the harness's, which the crate's own (linked at the same
+/// time, by another rustc) must not take for an old one of its own.
+pub(super) fn links_a_test() -> bool {
+    getenv(env_keys::TEST).is_some_and(|v| v == "1")
+}
+
 /// Runs the real linker with `args` and passes its exit code through.
 pub(super) fn run_real_linker(real: &OsStr, args: &[OsString]) -> Outcome {
     // The real linker must not see our variables (it may be a compiler
@@ -147,6 +156,32 @@ pub(super) fn run_real_linker(real: &OsStr, args: &[OsString]) -> Outcome {
             real.to_string_lossy()
         )),
     }
+}
+
+/// The size of the crate's bitcode: its `bitcode` objects on the link line
+/// if rustc left those, else the bitcode files beside its objects among
+/// `args` (the crate's units, rustc's objects kept).
+fn bitcode_bytes(args: &[OsString], bitcode: &[BitcodeUnit], stem: &str) -> u64 {
+    let size = |path: &Path| std::fs::metadata(path).map_or(0, |m| m.len());
+    if !bitcode.is_empty() {
+        return bitcode.iter().map(|u| size(&u.path)).sum();
+    }
+    let units: Vec<&Path> = args
+        .iter()
+        .map(Path::new)
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| is_unit(&n.to_string_lossy(), stem))
+        })
+        .collect();
+    units
+        .iter()
+        .filter_map(|p| {
+            let name = p.file_name()?.to_string_lossy().into_owned();
+            unit_bitcode(p.parent()?, &name, stem, units.len() == 1)
+        })
+        .map(|bc| size(&bc))
+        .sum()
 }
 
 /// One of this crate's bitcode objects on the link line, which rustc left
@@ -188,14 +223,22 @@ fn generate(
     crate_name: &str,
     ctx: &Context,
     scratch: &Path,
-    args: &mut [OsString],
+    args: &mut Vec<OsString>,
 ) -> crate::Result<Vec<Unit>> {
     let named: Vec<(&str, UnitBitcode<'_>)> = units
         .iter()
         .map(|u| (u.name.as_str(), UnitBitcode::File(&u.path)))
         .collect();
-    let compiled = compile_units(crate_name, &named, &ctx.rustc, &ctx.helpers, &ctx.codegen)?;
+    let compiled = compile_units(
+        crate_name,
+        &named,
+        &ctx.rustc,
+        &ctx.helpers,
+        &ctx.codegen,
+        true,
+    )?;
     let mut records = Vec::new();
+    let mut objects: Vec<(usize, Vec<PathBuf>)> = Vec::new();
     for compiled in compiled {
         let Some(unit) = units.iter().find(|u| u.name == compiled.name) else {
             continue;
@@ -204,11 +247,29 @@ fn generate(
             Some(beside) if crate::env::save_temps() => beside,
             _ => scratch,
         };
-        let path = dir.join(format!("{}.cinline.o", unit.name));
-        std::fs::write(&path, &compiled.object).map_err(Error::write(&path))?;
-        args[unit.index] = path.into();
+        let single = compiled.objects.len() == 1;
+        let mut paths = Vec::new();
+        for (part, object) in compiled.objects.iter().enumerate() {
+            let path = if single {
+                dir.join(format!("{}.cinline.o", unit.name))
+            } else {
+                dir.join(format!("{}.cinline.{part}.o", unit.name))
+            };
+            std::fs::write(&path, object).map_err(Error::write(&path))?;
+            paths.push(path);
+        }
+        objects.push((unit.index, paths));
         records.extend(compiled.unit);
     }
+    // Each unit's objects in its place on the line, the parts of one in order.
+    let mut new_args = Vec::with_capacity(args.len() + objects.len());
+    for (index, arg) in args.drain(..).enumerate() {
+        match objects.iter_mut().find(|(i, _)| *i == index) {
+            Some((_, paths)) => new_args.extend(paths.drain(..).map(OsString::from)),
+            None => new_args.push(arg),
+        }
+    }
+    *args = new_args;
     Ok(records)
 }
 

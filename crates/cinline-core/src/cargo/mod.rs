@@ -59,6 +59,9 @@ pub(crate) mod env_keys {
     pub const STEM: &str = "__CINLINE_STEM";
     /// The crate's output directory.
     pub const OUT_DIR: &str = "__CINLINE_OUT_DIR";
+    /// `1` when the linker links a test harness (`--test`): its record is
+    /// the harness's, not the crate's (both may link at once).
+    pub const TEST: &str = "__CINLINE_TEST";
     /// Set by the supervisor for its worker: the scratch directory
     /// (`crate::supervise`).
     pub const WORKER: &str = "__CINLINE_WORKER";
@@ -325,6 +328,7 @@ pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> Outcome {
                     stem,
                     kind: "link".into(),
                     fallback: Some(fallback),
+                    test: linker::links_a_test(),
                     ..record::Record::default()
                 };
                 let _ = record.save(&record::dir_for(Path::new(&out_dir)));

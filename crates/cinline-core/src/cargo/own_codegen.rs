@@ -32,16 +32,17 @@
 //! crate-local ThinLTO between them, so those crates keep the other path
 //! (rustc's objects, replaced where they call helpers).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::path::Path;
 
 use super::cgu::{left_calls, unit_record};
-use super::record::{Record, Unit};
+use super::record::{LeftCall, Record, Unit};
 use super::rustc_args::{with_codegen_options, without_codegen_option, Invocation};
 use super::{archive, is_unit, log, HelperSet};
 use crate::bitcode::is_bitcode;
-use crate::link::{link, Codegen, LinkOptions, OptLevel};
+use crate::inline_attrs::Mismatch;
+use crate::link::{link, Codegen, LinkOptions, LinkOutcome, OptLevel, Part};
 use crate::toolchain::Rustc;
 use crate::Error;
 
@@ -55,12 +56,22 @@ pub(super) enum Once {
     Linked,
 }
 
+/// A binary whose last build gave cinline this much bitcode or more keeps
+/// rustc's codegen units ([`keeps_rustc_units`]): one unit is what lets
+/// cinline generate a binary once, but rustc then optimizes it on one
+/// thread. Measured: `examples/liburing`'s program (62 KiB) rebuilds in
+/// 1.21x plain as one unit, 1.30x with rustc's 16 (the units calling
+/// helpers generated again); ripgrep's `rg` (6 MiB) in 1.49x as one unit
+/// (generated in two parts at once), 1.10x with rustc's 16.
+pub const LARGE_BINARY: u64 = 1024 * 1024;
+
 /// Whether cinline generates the crate's code once, and how: a library
 /// only (`lib`/`rlib`) that depends directly on a package of `helpers`, or
-/// a binary (or test) built with optimization; one codegen unit or none
-/// optimized, no output but the usual ones, and not switched off with
-/// `CINLINE_CODEGEN_ONCE=0`.
-pub(super) fn applies(inv: &Invocation, helpers: &HelperSet) -> Option<Once> {
+/// a binary (or test) built with optimization and not [`keeps_rustc_units`];
+/// one codegen unit or none optimized, no output but the usual ones, and
+/// not switched off with `CINLINE_CODEGEN_ONCE=0`. `last_bitcode`: what the
+/// crate's last link record says of its size.
+pub(super) fn applies(inv: &Invocation, helpers: &HelperSet, last_bitcode: u64) -> Option<Once> {
     let calls_helpers = helpers
         .packages
         .iter()
@@ -78,13 +89,34 @@ pub(super) fn applies(inv: &Invocation, helpers: &HelperSet) -> Option<Once> {
     }
     if calls_helpers && only(&["lib", "rlib"]) {
         Some(Once::Archive)
-    } else if only(&["bin"]) && inv.opt_level != OptLevel::O0 {
+    } else if only(&["bin"])
+        && inv.opt_level != OptLevel::O0
+        && !keeps_rustc_units(inv, last_bitcode)
+    {
         // Unoptimized binaries (`CINLINE_UNOPTIMIZED`) keep rustc's
         // objects: rustc's pipeline at opt-level 0 is not `default<O0>`.
         Some(Once::Linked)
     } else {
         None
     }
+}
+
+/// Whether an optimized binary is left to rustc's own codegen units (its
+/// objects kept, those of the units calling helpers replaced): its last
+/// build gave cinline [`LARGE_BINARY`] or more of bitcode, and no number
+/// of units was asked for. The first build of a crate is generated once.
+pub(super) fn keeps_rustc_units(inv: &Invocation, last_bitcode: u64) -> bool {
+    inv.links()
+        && inv.opt_level != OptLevel::O0
+        && inv.codegen_units.is_none()
+        && last_bitcode >= LARGE_BINARY
+}
+
+/// rustc's arguments for a binary that [`keeps_rustc_units`]: the number
+/// of units rustc picks for an optimized crate when it is not incremental,
+/// said (asked for bitcode, rustc would otherwise make one unit).
+pub(super) fn with_rustc_units(args: &[OsString]) -> Vec<OsString> {
+    with_codegen_options(args, &["codegen-units=16"])
 }
 
 /// rustc's arguments for the path `once`: bitcode instead of objects,
@@ -138,9 +170,12 @@ pub(super) fn compile_archive(
         ..Record::default()
     };
     let mut replacements = BTreeMap::new();
-    for compiled in compile_units(&inv.crate_name, &units, rustc, helpers, codegen)? {
+    // Not split: an archive member is one object.
+    for compiled in compile_units(&inv.crate_name, &units, rustc, helpers, codegen, false)? {
         record.units.extend(compiled.unit);
-        replacements.insert(compiled.name, compiled.object);
+        for object in compiled.objects {
+            replacements.insert(compiled.name.clone(), object);
+        }
     }
     archive::replace(path, &members, &replacements)?;
     Ok(record)
@@ -155,46 +190,82 @@ pub(super) enum UnitBitcode<'a> {
     File(&'a Path),
 }
 
+impl UnitBitcode<'_> {
+    /// Its size in bytes (0 for a file that cannot be read: its link will
+    /// say why).
+    fn size(&self) -> u64 {
+        match self {
+            UnitBitcode::Bytes(data) => data.len() as u64,
+            UnitBitcode::File(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
+        }
+    }
+}
+
 /// The objects of the bitcode `units` (name, bitcode) of the crate
 /// `crate_name`, generated on as many threads as there are cores (each
 /// with its own LLVM context), in the order of their names; the first
-/// error if any fails.
+/// error if any fails. With `split`, a large unit is generated in several
+/// parts at once ([`parts_of`]), each its own object.
 pub(super) fn compile_units(
     crate_name: &str,
     units: &[(&str, UnitBitcode<'_>)],
     rustc: &Rustc,
     helpers: &HelperSet,
     codegen: &Codegen,
+    split: bool,
 ) -> crate::Result<Vec<Compiled>> {
     let scratch = tempfile::tempdir().map_err(crate::Error::write(std::env::temp_dir()))?;
     // rustc's libLLVM is loaded here, once, before the workers start (each
     // `link` below would otherwise be the first to load it). An error is
     // left for `link` to report, with its fallback to the llvm-tools engine.
-    let _ = crate::toolchain::load_libllvm(rustc);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(units.len())
-        .max(1);
+    let in_process = crate::toolchain::load_libllvm(rustc).is_ok()
+        && crate::env::engine()? != Some(crate::link::Engine::LlvmTools);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut jobs: Vec<Job<'_>> = Vec::new();
+    for (name, bitcode) in units {
+        let size = bitcode.size();
+        let count = if split && in_process {
+            parts_of(size, cores)?
+        } else {
+            1
+        };
+        jobs.extend((0..count).map(|index| Job {
+            name,
+            bitcode: *bitcode,
+            size: size / count as u64,
+            part: (count > 1).then(|| Part {
+                index,
+                count,
+                unit: name.to_string(),
+            }),
+        }));
+    }
+    // The largest first: the threads end together.
+    jobs.sort_by_key(|job| std::cmp::Reverse(job.size));
+    let threads = cores.min(jobs.len()).max(1);
     log(|| {
+        let bytes: u64 = jobs.iter().map(|job| job.size).sum();
         format!(
-            "crate `{crate_name}`: generating {} unit(s) on {threads} thread(s)",
-            units.len()
+            "crate `{crate_name}`: generating {} unit(s) ({} KiB of bitcode) in {} part(s) on \
+             {threads} thread(s)",
+            units.len(),
+            bytes / 1024,
+            jobs.len()
         )
     });
-    // Each thread takes every `threads`-th unit.
-    let results: Vec<crate::Result<Compiled>> = std::thread::scope(|s| {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<(usize, crate::Result<Linked>)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
-            .map(|first| {
-                let scratch = scratch.path();
+            .map(|_| {
+                let (scratch, jobs, next) = (scratch.path(), &jobs, &next);
                 s.spawn(move || {
-                    units
-                        .iter()
-                        .skip(first)
-                        .step_by(threads)
-                        .map(|(name, bitcode)| {
-                            compile_unit(name, *bitcode, scratch, rustc, helpers, codegen)
-                        })
-                        .collect::<Vec<_>>()
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(job) = jobs.get(i) else { break };
+                        done.push((i, link_job(job, scratch, rustc, helpers, codegen)));
+                    }
+                    done
                 })
             })
             .collect();
@@ -202,43 +273,88 @@ pub(super) fn compile_units(
             .into_iter()
             .flat_map(|w| {
                 w.join()
-                    .unwrap_or_else(|_| vec![Err(crate::Error::ThreadPanicked)])
+                    .unwrap_or_else(|_| vec![(0, Err(crate::Error::ThreadPanicked))])
             })
             .collect()
     });
-    let mut compiled = results.into_iter().collect::<crate::Result<Vec<_>>>()?;
-    compiled.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(compiled)
+    let mut linked: Vec<(usize, Linked)> = Vec::new();
+    for (i, result) in results {
+        linked.push((i, result?));
+    }
+    // Each unit's parts in order, then the units by name.
+    linked.sort_by_key(|(i, _)| (jobs[*i].name, jobs[*i].part.as_ref().map(|p| p.index)));
+    let mut by_unit: BTreeMap<&str, Vec<Linked>> = BTreeMap::new();
+    for (i, part) in linked {
+        by_unit.entry(jobs[i].name).or_default().push(part);
+    }
+    by_unit
+        .into_iter()
+        .map(|(name, parts)| unit_compiled(name, parts, helpers))
+        .collect()
 }
 
-/// One unit's object, made by [`compile_unit`].
+/// Bitcode of at least this many bytes makes a unit worth generating in
+/// parts: below it, parsing the unit once more costs about what the
+/// parallel code generation saves.
+pub const PART_SIZE: u64 = 256 * 1024;
+
+/// How many parts a unit of `size` bytes of bitcode is generated in on a
+/// machine of `cores`: `CINLINE_UNIT_PARTS` where set, else one per core
+/// but no more than one per [`PART_SIZE`].
+fn parts_of(size: u64, cores: usize) -> crate::Result<usize> {
+    Ok(match crate::env::unit_parts()? {
+        Some(parts) => parts,
+        None => cores.min((size / PART_SIZE) as usize).max(1),
+    })
+}
+
+/// One link of [`compile_units`]: a unit, or a part of one.
+struct Job<'a> {
+    name: &'a str,
+    bitcode: UnitBitcode<'a>,
+    /// Its share of the unit's bitcode, in bytes: the largest go first.
+    size: u64,
+    part: Option<Part>,
+}
+
+/// What one job made.
+struct Linked {
+    /// The unit's bitcode file.
+    bitcode: std::path::PathBuf,
+    object: Vec<u8>,
+    outcome: LinkOutcome,
+}
+
+/// One unit's objects, made by [`compile_units`].
 pub(super) struct Compiled {
     /// The unit's name (its archive member or object file).
     pub name: String,
-    /// The object that replaces the bitcode.
-    pub object: Vec<u8>,
+    /// The objects that replace the bitcode: one, or one per part.
+    pub objects: Vec<Vec<u8>>,
     /// What the record says of the unit, if it called helpers.
     pub unit: Option<Unit>,
 }
 
-/// The object of one unit (`name`, its `bitcode`).
-fn compile_unit(
-    name: &str,
-    bitcode: UnitBitcode<'_>,
+/// Runs the link of one `job`.
+fn link_job(
+    job: &Job<'_>,
     scratch: &Path,
     rustc: &Rustc,
     helpers: &HelperSet,
     codegen: &Codegen,
-) -> crate::Result<Compiled> {
-    let bitcode = match bitcode {
+) -> crate::Result<Linked> {
+    let bitcode = match job.bitcode {
         UnitBitcode::File(path) => path.to_path_buf(),
         UnitBitcode::Bytes(data) => {
-            let path = scratch.join(format!("{name}.bc"));
+            let path = scratch.join(format!("{}.bc", job.name));
             std::fs::write(&path, data).map_err(Error::write(&path))?;
             path
         }
     };
-    let output = scratch.join(name);
+    let output = match &job.part {
+        Some(part) => scratch.join(format!("{}.part{}", job.name, part.index)),
+        None => scratch.join(job.name),
+    };
     let outcome = link(
         &LinkOptions {
             krate: bitcode.clone(),
@@ -250,25 +366,56 @@ fn compile_unit(
             budget: crate::env::inline_budget()?,
             helper_index: helpers.index.clone(),
             engine: crate::env::engine()?,
+            part: job.part.clone(),
             ..LinkOptions::default()
         },
         rustc,
     )?;
     let object = std::fs::read(&output).map_err(Error::read(&output))?;
-    let unit = (outcome.helper_calls > 0)
-        .then(|| -> crate::Result<Unit> {
-            Ok(unit_record(
-                name.to_string(),
-                outcome.helper_calls,
-                &outcome.called_helpers,
-                left_calls(&bitcode, &object, helpers, &outcome)?,
-                &outcome.mismatches,
-            ))
-        })
-        .transpose()?;
+    Ok(Linked {
+        bitcode,
+        object,
+        outcome,
+    })
+}
+
+/// The unit `name` from its `parts` (one where it was not split): its
+/// objects, and one record of the calls all of them made and left.
+fn unit_compiled(name: &str, parts: Vec<Linked>, helpers: &HelperSet) -> crate::Result<Compiled> {
+    let mut calls = 0;
+    let mut called = BTreeSet::new();
+    let mut mismatches: Vec<Mismatch> = Vec::new();
+    let mut left: BTreeMap<String, LeftCall> = BTreeMap::new();
+    for part in &parts {
+        let outcome = &part.outcome;
+        if outcome.helper_calls == 0 {
+            continue;
+        }
+        calls += outcome.helper_calls;
+        called.extend(outcome.called_helpers.iter().cloned());
+        for m in &outcome.mismatches {
+            if !mismatches.contains(m) {
+                mismatches.push(m.clone());
+            }
+        }
+        for call in left_calls(&part.bitcode, &part.object, helpers, outcome)? {
+            left.entry(call.helper.clone())
+                .and_modify(|c| c.calls += call.calls)
+                .or_insert(call);
+        }
+    }
+    let unit = (calls > 0).then(|| {
+        unit_record(
+            name.to_string(),
+            calls,
+            &called,
+            left.into_values().collect(),
+            &mismatches,
+        )
+    });
     Ok(Compiled {
         name: name.to_string(),
-        object,
+        objects: parts.into_iter().map(|p| p.object).collect(),
         unit,
     })
 }
@@ -300,7 +447,7 @@ mod tests {
             "--crate-name m src/lib.rs --crate-type lib --emit=dep-info,metadata,link \
              -C opt-level=3 -C embed-bitcode=no --out-dir d",
         );
-        assert_eq!(applies(&inv, &helpers()), Some(Once::Archive));
+        assert_eq!(applies(&inv, &helpers(), 0), Some(Once::Archive));
         let new: Vec<String> = rustc_args(&args, &inv, Once::Archive)
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
@@ -322,7 +469,7 @@ mod tests {
             "--crate-name app src/main.rs --crate-type bin --emit=dep-info,link \
              -C opt-level=s -C embed-bitcode=no --out-dir d",
         );
-        assert_eq!(applies(&inv, &helpers()), Some(Once::Linked));
+        assert_eq!(applies(&inv, &helpers(), 0), Some(Once::Linked));
         let new: Vec<String> = rustc_args(&args, &inv, Once::Linked)
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
@@ -340,7 +487,37 @@ mod tests {
         // A test harness is a binary too; any crate seeing helpers is one.
         let (_, inv) =
             invocation("--crate-name t src/lib.rs --test --emit=link -C opt-level=3 --out-dir d");
-        assert_eq!(applies(&inv, &HelperSet::default()), Some(Once::Linked));
+        assert_eq!(applies(&inv, &HelperSet::default(), 0), Some(Once::Linked));
+    }
+
+    #[test]
+    fn large_binaries_keep_rustc_units() {
+        let bin = "--crate-name app src/main.rs --crate-type bin --emit=dep-info,link \
+                   --out-dir d -C opt-level=3";
+        let (args, inv) = invocation(bin);
+        // The first build, and the next ones of a small binary: one unit.
+        assert_eq!(applies(&inv, &helpers(), 0), Some(Once::Linked));
+        assert_eq!(
+            applies(&inv, &helpers(), LARGE_BINARY - 1),
+            Some(Once::Linked)
+        );
+        // A large one: rustc's 16 units, said.
+        assert!(keeps_rustc_units(&inv, LARGE_BINARY));
+        assert_eq!(applies(&inv, &helpers(), LARGE_BINARY), None);
+        let new: Vec<String> = with_rustc_units(&args)
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert!(new.ends_with(&["-C".into(), "codegen-units=16".into()]));
+        // Units asked for, no optimization, a library: as before.
+        let (_, inv) = invocation(&format!("{bin} -C codegen-units=1"));
+        assert!(!keeps_rustc_units(&inv, LARGE_BINARY));
+        assert_eq!(applies(&inv, &helpers(), LARGE_BINARY), Some(Once::Linked));
+        let (_, inv) = invocation(&bin.replace("opt-level=3", "opt-level=0"));
+        assert!(!keeps_rustc_units(&inv, LARGE_BINARY));
+        let (_, inv) = invocation(&bin.replace("--crate-type bin", "--crate-type lib"));
+        assert!(!keeps_rustc_units(&inv, LARGE_BINARY));
+        assert_eq!(applies(&inv, &helpers(), LARGE_BINARY), Some(Once::Archive));
     }
 
     #[test]
@@ -350,23 +527,23 @@ mod tests {
         let (_, inv) = invocation(&format!(
             "{lib} --crate-type lib -C opt-level=3 -C codegen-units=4"
         ));
-        assert_eq!(applies(&inv, &helpers()), None);
+        assert_eq!(applies(&inv, &helpers(), 0), None);
         let (_, inv) = invocation(&format!(
             "{lib} --crate-type bin -C opt-level=3 -C codegen-units=4"
         ));
-        assert_eq!(applies(&inv, &helpers()), None);
+        assert_eq!(applies(&inv, &helpers(), 0), None);
         // Unoptimized, any number of units.
         let (_, inv) = invocation(&format!("{lib} --crate-type lib -C codegen-units=4"));
-        assert_eq!(applies(&inv, &helpers()), Some(Once::Archive));
+        assert_eq!(applies(&inv, &helpers(), 0), Some(Once::Archive));
         // Unoptimized binaries are linked from rustc's objects.
         let (_, inv) = invocation(&format!("{lib} --crate-type bin"));
-        assert_eq!(applies(&inv, &helpers()), None);
+        assert_eq!(applies(&inv, &helpers(), 0), None);
         let (_, inv) = invocation(&format!("{lib} --crate-type lib,staticlib"));
-        assert_eq!(applies(&inv, &helpers()), None);
+        assert_eq!(applies(&inv, &helpers(), 0), None);
         let (_, inv) = invocation(&format!("{lib} --crate-type cdylib -C opt-level=3"));
-        assert_eq!(applies(&inv, &helpers()), None);
+        assert_eq!(applies(&inv, &helpers(), 0), None);
         // Libraries that see the helpers only through a dependency.
         let (_, inv) = invocation(&format!("{lib} --crate-type lib"));
-        assert_eq!(applies(&inv, &HelperSet::default()), None);
+        assert_eq!(applies(&inv, &HelperSet::default(), 0), None);
     }
 }

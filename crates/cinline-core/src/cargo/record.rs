@@ -30,6 +30,11 @@ pub struct Record {
     /// A test harness (`--test`): kept apart from the crate's own record.
     #[serde(default)]
     pub test: bool,
+    /// The bitcode of the crate's units the linker wrapper read, in bytes:
+    /// how large the binary is, for the choice of its next build
+    /// ([`super::own_codegen::LARGE_BINARY`]).
+    #[serde(default)]
+    pub bitcode_bytes: u64,
 }
 
 /// One codegen unit that called helpers.
@@ -214,8 +219,8 @@ impl Record {
     }
 
     /// Writes the record into `dir` as `<stem>.<kind>.json`, leaving other
-    /// records alone (the linker wrapper's: it cannot tell a test harness
-    /// from the crate, the rustc wrapper saves the record again).
+    /// records alone (the linker wrapper's; the rustc wrapper saves the
+    /// record again once rustc is done).
     pub fn write(&self, dir: &Path) -> crate::Result<()> {
         std::fs::create_dir_all(dir).map_err(crate::Error::write(dir))?;
         let path = dir.join(format!("{}.{}.json", self.stem, self.kind));

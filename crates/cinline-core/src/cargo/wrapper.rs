@@ -340,7 +340,9 @@ fn handle(
 
     // Crates whose code cinline generates itself need no bitcode file:
     // rustc leaves the bitcode in the archive or on the link line.
-    let once = own_codegen::applies(inv, helpers);
+    let link_record = dir_for(&inv.out_dir).join(format!("{}.link.json", inv.stem()));
+    let last_bitcode = Record::load(&link_record).map_or(0, |r| r.bitcode_bytes);
+    let once = own_codegen::applies(inv, helpers, last_bitcode);
     let own_codegen = once == Some(Once::Archive);
     let added_bitcode = once.is_none() && !inv.emit.iter().any(|k| k == "llvm-bc");
     let mut args = if let Some(once) = once {
@@ -350,6 +352,16 @@ fn handle(
     } else {
         rustc_args.to_vec()
     };
+    if once.is_none() && own_codegen::keeps_rustc_units(inv, last_bitcode) {
+        log(|| {
+            format!(
+                "crate `{}`: {} KiB of bitcode last time, rustc's codegen units kept",
+                inv.crate_name,
+                last_bitcode / 1024
+            )
+        });
+        args = own_codegen::with_rustc_units(&args);
+    }
     // Incremental builds name their units by hash and write the bitcode only
     // after linking: crates that call helpers build non-incrementally.
     args = without_codegen_option(&args, "incremental");
@@ -373,11 +385,11 @@ fn handle(
                 serde_json::to_string(&codegen).unwrap_or_default(),
             )
             .env(env_keys::STEM, inv.stem())
-            .env(env_keys::OUT_DIR, &inv.out_dir);
+            .env(env_keys::OUT_DIR, &inv.out_dir)
+            .env(env_keys::TEST, if inv.test { "1" } else { "0" });
     }
     // The linker wrapper's own warnings reach us through its record: rustc
     // hides what a successful linker prints.
-    let link_record = dir_for(&inv.out_dir).join(format!("{}.link.json", inv.stem()));
     let _ = std::fs::remove_file(&link_record);
     cmd.args(&args);
     log(|| format!("crate `{}`: running rustc", inv.crate_name));

@@ -58,7 +58,16 @@ pub fn prepare<'ctx>(
     engine: Version,
     opts: &LinkOptions,
 ) -> crate::Result<Prepared<'ctx>> {
-    let krate = BitcodeFile::read_for(&opts.krate, engine)?.parse(ctx)?;
+    let mut krate = BitcodeFile::read_for(&opts.krate, engine)?.parse(ctx)?;
+    if let Some(part) = &opts.part {
+        let llvm_error = |e: cinline_llvm::LlvmError| Error::Llvm {
+            path: opts.krate.clone(),
+            message: format!("part {} of {}: {e}", part.index + 1, part.count),
+        };
+        if !super::split::keep_part(&mut krate, part).map_err(llvm_error)? {
+            krate = krate.empty_like().map_err(llvm_error)?;
+        }
+    }
     let crate_triple = krate.triple();
     let crate_layout = krate.data_layout();
     let mut owners: BTreeMap<String, PathBuf> = krate
