@@ -56,21 +56,21 @@ pub(super) enum Once {
     Linked,
 }
 
-/// A binary whose last build gave cinline this much bitcode or more keeps
+/// A crate whose last build gave cinline this much bitcode or more keeps
 /// rustc's codegen units ([`keeps_rustc_units`]): one unit is what lets
-/// cinline generate a binary once, but rustc then optimizes it on one
+/// cinline generate a crate once, but rustc then optimizes it on one
 /// thread. Measured: `examples/liburing`'s program (62 KiB) rebuilds in
 /// 1.21x plain as one unit, 1.30x with rustc's 16 (the units calling
-/// helpers generated again); ripgrep's `rg` (6 MiB) in 1.49x as one unit
+/// helpers generated again); ripgrep's `rg` (6.6 MiB) in 1.49x as one unit
 /// (generated in two parts at once), 1.10x with rustc's 16.
-pub const LARGE_BINARY: u64 = 1024 * 1024;
+pub const LARGE_CRATE: u64 = 1024 * 1024;
 
 /// Whether cinline generates the crate's code once, and how: a library
 /// only (`lib`/`rlib`) that depends directly on a package of `helpers`, or
-/// a binary (or test) built with optimization and not [`keeps_rustc_units`];
-/// one codegen unit or none optimized, no output but the usual ones, and
-/// not switched off with `CINLINE_CODEGEN_ONCE=0`. `last_bitcode`: what the
-/// crate's last link record says of its size.
+/// a binary (or test) built with optimization; not one that
+/// [`keeps_rustc_units`]; one codegen unit or none optimized, no output but
+/// the usual ones, and not switched off with `CINLINE_CODEGEN_ONCE=0`.
+/// `last_bitcode`: what the crate's last record says of its size.
 pub(super) fn applies(inv: &Invocation, helpers: &HelperSet, last_bitcode: u64) -> Option<Once> {
     let calls_helpers = helpers
         .packages
@@ -87,12 +87,11 @@ pub(super) fn applies(inv: &Invocation, helpers: &HelperSet, last_bitcode: u64) 
     if !(usual_outputs && whole_units && crate::env::codegen_once()) {
         return None;
     }
-    if calls_helpers && only(&["lib", "rlib"]) {
+    if keeps_rustc_units(inv, last_bitcode) {
+        None
+    } else if calls_helpers && only(&["lib", "rlib"]) {
         Some(Once::Archive)
-    } else if only(&["bin"])
-        && inv.opt_level != OptLevel::O0
-        && !keeps_rustc_units(inv, last_bitcode)
-    {
+    } else if only(&["bin"]) && inv.opt_level != OptLevel::O0 {
         // Unoptimized binaries (`CINLINE_UNOPTIMIZED`) keep rustc's
         // objects: rustc's pipeline at opt-level 0 is not `default<O0>`.
         Some(Once::Linked)
@@ -101,20 +100,27 @@ pub(super) fn applies(inv: &Invocation, helpers: &HelperSet, last_bitcode: u64) 
     }
 }
 
-/// Whether an optimized binary is left to rustc's own codegen units (its
+/// Whether an optimized crate is left to rustc's own codegen units (its
 /// objects kept, those of the units calling helpers replaced): its last
-/// build gave cinline [`LARGE_BINARY`] or more of bitcode, and no number
+/// build gave cinline [`LARGE_CRATE`] or more of bitcode, and no number
 /// of units was asked for. The first build of a crate is generated once.
 pub(super) fn keeps_rustc_units(inv: &Invocation, last_bitcode: u64) -> bool {
-    inv.links()
-        && inv.opt_level != OptLevel::O0
-        && inv.codegen_units.is_none()
-        && last_bitcode >= LARGE_BINARY
+    inv.opt_level != OptLevel::O0 && inv.codegen_units.is_none() && last_bitcode >= LARGE_CRATE
 }
 
-/// rustc's arguments for a binary that [`keeps_rustc_units`]: the number
-/// of units rustc picks for an optimized crate when it is not incremental,
-/// said (asked for bitcode, rustc would otherwise make one unit).
+/// Whether rustc must be told how many codegen units to make: an
+/// optimized crate whose objects stay rustc's (a binary that
+/// [`keeps_rustc_units`], a library that sees helpers only through a
+/// dependency...), for which cinline asked bitcode (`added_bitcode`) and
+/// the build no number of units. Asked for bitcode, rustc would make one
+/// unit, optimized on one thread.
+pub(super) fn needs_rustc_units(inv: &Invocation, added_bitcode: bool) -> bool {
+    added_bitcode && inv.opt_level != OptLevel::O0 && inv.codegen_units.is_none()
+}
+
+/// rustc's arguments for a crate that [`needs_rustc_units`]: the number of
+/// units rustc gives an optimized crate that is not built incrementally
+/// (cinline never builds those incrementally).
 pub(super) fn with_rustc_units(args: &[OsString]) -> Vec<OsString> {
     with_codegen_options(args, &["codegen-units=16"])
 }
@@ -167,6 +173,7 @@ pub(super) fn compile_archive(
         crate_name: inv.crate_name.clone(),
         stem,
         kind: inv.archive_types().next().unwrap_or("rlib").into(),
+        bitcode_bytes: units.iter().map(|(_, bitcode)| bitcode.size()).sum(),
         ..Record::default()
     };
     let mut replacements = BTreeMap::new();
@@ -491,33 +498,43 @@ mod tests {
     }
 
     #[test]
-    fn large_binaries_keep_rustc_units() {
+    fn large_crates_keep_rustc_units() {
         let bin = "--crate-name app src/main.rs --crate-type bin --emit=dep-info,link \
                    --out-dir d -C opt-level=3";
         let (args, inv) = invocation(bin);
         // The first build, and the next ones of a small binary: one unit.
         assert_eq!(applies(&inv, &helpers(), 0), Some(Once::Linked));
         assert_eq!(
-            applies(&inv, &helpers(), LARGE_BINARY - 1),
+            applies(&inv, &helpers(), LARGE_CRATE - 1),
             Some(Once::Linked)
         );
         // A large one: rustc's 16 units, said.
-        assert!(keeps_rustc_units(&inv, LARGE_BINARY));
-        assert_eq!(applies(&inv, &helpers(), LARGE_BINARY), None);
+        assert!(keeps_rustc_units(&inv, LARGE_CRATE));
+        assert_eq!(applies(&inv, &helpers(), LARGE_CRATE), None);
         let new: Vec<String> = with_rustc_units(&args)
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
         assert!(new.ends_with(&["-C".into(), "codegen-units=16".into()]));
+        // rustc is told its number only where cinline asked for bitcode.
+        assert!(needs_rustc_units(&inv, true));
+        assert!(!needs_rustc_units(&inv, false));
         // Units asked for, no optimization, a library: as before.
         let (_, inv) = invocation(&format!("{bin} -C codegen-units=1"));
-        assert!(!keeps_rustc_units(&inv, LARGE_BINARY));
-        assert_eq!(applies(&inv, &helpers(), LARGE_BINARY), Some(Once::Linked));
+        assert!(!keeps_rustc_units(&inv, LARGE_CRATE));
+        assert!(!needs_rustc_units(&inv, true));
+        assert_eq!(applies(&inv, &helpers(), LARGE_CRATE), Some(Once::Linked));
         let (_, inv) = invocation(&bin.replace("opt-level=3", "opt-level=0"));
-        assert!(!keeps_rustc_units(&inv, LARGE_BINARY));
+        assert!(!keeps_rustc_units(&inv, LARGE_CRATE));
+        assert!(!needs_rustc_units(&inv, true));
+        // A large library too.
         let (_, inv) = invocation(&bin.replace("--crate-type bin", "--crate-type lib"));
-        assert!(!keeps_rustc_units(&inv, LARGE_BINARY));
-        assert_eq!(applies(&inv, &helpers(), LARGE_BINARY), Some(Once::Archive));
+        assert_eq!(
+            applies(&inv, &helpers(), LARGE_CRATE - 1),
+            Some(Once::Archive)
+        );
+        assert!(keeps_rustc_units(&inv, LARGE_CRATE));
+        assert_eq!(applies(&inv, &helpers(), LARGE_CRATE), None);
     }
 
     #[test]

@@ -30,9 +30,9 @@ pub struct Record {
     /// A test harness (`--test`): kept apart from the crate's own record.
     #[serde(default)]
     pub test: bool,
-    /// The bitcode of the crate's units the linker wrapper read, in bytes:
-    /// how large the binary is, for the choice of its next build
-    /// ([`super::own_codegen::LARGE_BINARY`]).
+    /// The bitcode of the crate's units cinline read, in bytes: how large
+    /// the crate is, for the choice of its next build
+    /// ([`super::own_codegen::LARGE_CRATE`]).
     #[serde(default)]
     pub bitcode_bytes: u64,
 }

@@ -341,7 +341,12 @@ fn handle(
     // Crates whose code cinline generates itself need no bitcode file:
     // rustc leaves the bitcode in the archive or on the link line.
     let link_record = dir_for(&inv.out_dir).join(format!("{}.link.json", inv.stem()));
-    let last_bitcode = Record::load(&link_record).map_or(0, |r| r.bitcode_bytes);
+    // The crate's size, as its last build's record gives it.
+    let last_record = match inv.archive_types().next() {
+        Some(kind) => dir_for(&inv.out_dir).join(format!("{}.{kind}.json", inv.stem())),
+        None => link_record.clone(),
+    };
+    let last_bitcode = Record::load(&last_record).map_or(0, |r| r.bitcode_bytes);
     let once = own_codegen::applies(inv, helpers, last_bitcode);
     let own_codegen = once == Some(Once::Archive);
     let added_bitcode = once.is_none() && !inv.emit.iter().any(|k| k == "llvm-bc");
@@ -352,7 +357,7 @@ fn handle(
     } else {
         rustc_args.to_vec()
     };
-    if once.is_none() && own_codegen::keeps_rustc_units(inv, last_bitcode) {
+    if own_codegen::keeps_rustc_units(inv, last_bitcode) {
         log(|| {
             format!(
                 "crate `{}`: {} KiB of bitcode last time, rustc's codegen units kept",
@@ -360,6 +365,8 @@ fn handle(
                 last_bitcode / 1024
             )
         });
+    }
+    if own_codegen::needs_rustc_units(inv, added_bitcode) {
         args = own_codegen::with_rustc_units(&args);
     }
     // Incremental builds name their units by hash and write the bitcode only
@@ -517,6 +524,7 @@ fn rewrite_archive(
         let Some(bitcode) = unit_bitcode(&inv.out_dir, name, &inv.stem(), units == 1) else {
             continue;
         };
+        record.bitcode_bytes += std::fs::metadata(&bitcode).map_or(0, |m| m.len());
         log(|| {
             format!(
                 "crate `{}`: unit {name} with {}",
