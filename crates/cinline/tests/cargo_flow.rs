@@ -282,21 +282,34 @@ fn cinline_engine_llvm_tools_inlines_the_same() {
 }
 
 #[test]
-fn an_unknown_cinline_engine_is_one_clear_error() {
+fn a_bad_cinline_variable_is_one_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("cargo-ws");
     copy_workspace("tests/fixtures/cargo-ws", &ws);
-    let out = command(common::cargo_cinline(), &ws, &["cinline", "build"])
-        .env("CARGO", env!("CARGO"))
-        .env("CINLINE_ENGINE", "gcc")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        stderr.trim_end(),
-        "error: cinline: CINLINE_ENGINE=\"gcc\": expected one of rustc-llvm, llvm-tools",
-        "cargo must not start"
-    );
-    assert!(!ws.join("target").exists(), "cargo must not start");
+    for (var, value, expected) in [
+        (
+            "CINLINE_ENGINE",
+            "gcc",
+            "expected one of rustc-llvm, llvm-tools",
+        ),
+        (
+            "CINLINE_UNIT_PARTS",
+            "0",
+            "expected a number of parts, at least 1",
+        ),
+    ] {
+        let out = command(common::cargo_cinline(), &ws, &["cinline", "build"])
+            .env("CARGO", env!("CARGO"))
+            .env(var, value)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr.trim_end(),
+            format!("error: cinline: {var}={value:?}: {expected}"),
+            "cargo must not start"
+        );
+        assert!(!ws.join("target").exists(), "cargo must not start");
+    }
 }

@@ -136,6 +136,7 @@ pub fn run_cargo(
     // starts.
     crate::env::engine()?;
     crate::env::inline_budget()?;
+    crate::env::unit_parts()?;
     let me = std::env::current_exe().map_err(SubcommandError::OwnExecutable)?;
     let mut cmd = Command::new(cargo_program());
     cmd.args(args)
