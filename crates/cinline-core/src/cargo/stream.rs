@@ -101,10 +101,21 @@ fn split(from: impl Read, notices: &mut dyn Write, rest: &mut dyn Write) -> io::
 
 /// Runs `cmd` as [`Command::output`] does, except that with `early` each
 /// metadata notice rustc prints goes to this process's standard error at
-/// once (and is not in the output's `stderr`).
-pub(super) fn output(cmd: &mut Command, early: bool) -> io::Result<Output> {
+/// once (and is not in the output's `stderr`). Without `early`,
+/// `meanwhile` runs while the child does (its output waits in the pipes).
+pub(super) fn output(
+    cmd: &mut Command,
+    early: bool,
+    meanwhile: impl FnOnce(),
+) -> io::Result<Output> {
     if !early {
-        return cmd.stderr(Stdio::piped()).output();
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        meanwhile();
+        return child.wait_with_output();
     }
     // As `Command::output` does: no standard input.
     let mut child = cmd
