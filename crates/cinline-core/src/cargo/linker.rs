@@ -22,8 +22,13 @@ struct Context {
     codegen: Codegen,
 }
 
+/// The rustc the wrapper described.
+fn handed_rustc() -> Option<Rustc> {
+    getenv(env_keys::RUSTC).and_then(|j| Rustc::from_json(&j.to_string_lossy()))
+}
+
 fn context() -> crate::Result<Context> {
-    let rustc = match getenv(env_keys::RUSTC).and_then(|j| Rustc::from_json(&j.to_string_lossy())) {
+    let rustc = match handed_rustc() {
         Some(rustc) => rustc,
         None => Rustc::find()?,
     };
@@ -71,8 +76,16 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
     };
     let mut new_args = args.to_vec();
     let bitcode = bitcode_units(args, &stem);
-    record.bitcode_bytes = bitcode_bytes(args, &bitcode, &stem);
-    match (context(), &scratch) {
+    record.bitcode_bytes = bitcode_units_size(args, &bitcode, &stem);
+    // rustc's libLLVM, which generating the bitcode units needs first,
+    // loads while the manifests are read.
+    let context = std::thread::scope(|s| {
+        if let Some(rustc) = handed_rustc().filter(|_| !bitcode.is_empty()) {
+            s.spawn(move || crate::toolchain::load_libllvm(&rustc).is_ok());
+        }
+        context()
+    });
+    match (context, &scratch) {
         (Ok(ctx), Ok(scratch)) if !bitcode.is_empty() => {
             log(|| format!("linking `{stem}`: {:?}", new_args));
             match generate(&bitcode, &crate_name, &ctx, scratch.path(), &mut new_args) {
@@ -161,7 +174,7 @@ pub(super) fn run_real_linker(real: &OsStr, args: &[OsString]) -> Outcome {
 /// The size of the crate's bitcode: its `bitcode` objects on the link line
 /// if rustc left those, else the bitcode files beside its objects among
 /// `args` (the crate's units, rustc's objects kept).
-fn bitcode_bytes(args: &[OsString], bitcode: &[BitcodeUnit], stem: &str) -> u64 {
+fn bitcode_units_size(args: &[OsString], bitcode: &[BitcodeUnit], stem: &str) -> u64 {
     let size = |path: &Path| std::fs::metadata(path).map_or(0, |m| m.len());
     if !bitcode.is_empty() {
         return bitcode.iter().map(|u| size(&u.path)).sum();
