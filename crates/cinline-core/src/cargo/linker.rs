@@ -9,7 +9,9 @@ use std::process::Command;
 use super::cgu::{inline_cgu, unit_left_out};
 use super::own_codegen::{compile_units, UnitBitcode};
 use super::record::{dir_for, Record, Unit};
-use super::{env_keys, exit_code, is_unit, log, strict, unit_bitcode, HelperSet, Outcome};
+use super::{
+    env_keys, exit_code, file_size, is_unit, log, strict, unit_bitcode, HelperSet, Outcome,
+};
 use crate::bitcode::is_bitcode;
 use crate::link::Codegen;
 use crate::toolchain::Rustc;
@@ -76,7 +78,7 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
     };
     let mut new_args = args.to_vec();
     let bitcode = bitcode_units(args, &stem);
-    record.bitcode_bytes = bitcode_units_size(args, &bitcode, &stem);
+    record.bitcode_bytes = bitcode.iter().map(|u| file_size(&u.path)).sum();
     // rustc's libLLVM, which generating the bitcode units needs first,
     // loads while the manifests are read.
     let context = std::thread::scope(|s| {
@@ -169,32 +171,6 @@ pub(super) fn run_real_linker(real: &OsStr, args: &[OsString]) -> Outcome {
             real.to_string_lossy()
         )),
     }
-}
-
-/// The size of the crate's bitcode: its `bitcode` objects on the link line
-/// if rustc left those, else the bitcode files beside its objects among
-/// `args` (the crate's units, rustc's objects kept).
-fn bitcode_units_size(args: &[OsString], bitcode: &[BitcodeUnit], stem: &str) -> u64 {
-    let size = |path: &Path| std::fs::metadata(path).map_or(0, |m| m.len());
-    if !bitcode.is_empty() {
-        return bitcode.iter().map(|u| size(&u.path)).sum();
-    }
-    let units: Vec<&Path> = args
-        .iter()
-        .map(Path::new)
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| is_unit(&n.to_string_lossy(), stem))
-        })
-        .collect();
-    units
-        .iter()
-        .filter_map(|p| {
-            let name = p.file_name()?.to_string_lossy().into_owned();
-            unit_bitcode(p.parent()?, &name, stem, units.len() == 1)
-        })
-        .map(|bc| size(&bc))
-        .sum()
 }
 
 /// One of this crate's bitcode objects on the link line, which rustc left
@@ -307,6 +283,7 @@ fn replace_object(
 ) -> Option<PathBuf> {
     let name = arg.file_name()?.to_string_lossy().into_owned();
     let bitcode = unit_bitcode(arg.parent()?, &name, stem, single)?;
+    record.bitcode_bytes += file_size(&bitcode);
     log(|| format!("linking `{stem}`: unit {name} with {}", bitcode.display()));
     let data = std::fs::read(arg).ok()?;
     match inline_cgu(&bitcode, &data, &ctx.helpers, &ctx.codegen, &ctx.rustc) {

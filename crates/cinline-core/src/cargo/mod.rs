@@ -201,6 +201,12 @@ pub(crate) fn unit_bitcode(
         .find(|p| p.is_file())
 }
 
+/// The size of the file at `path` in bytes (0 if it cannot be read: its
+/// reader says why).
+pub(crate) fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
 /// Whether the object named `name` is one of the crate's codegen units
 /// (`{stem}.{crate}.{hash}-cgu.N.rcgu.o`, or `{stem}.{hash}.{hash}.rcgu.o`
 /// in incremental builds), not the allocator or metadata shim rustc adds to

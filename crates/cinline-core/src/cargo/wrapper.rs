@@ -531,7 +531,7 @@ fn rewrite_archive(
         let Some(bitcode) = unit_bitcode(&inv.out_dir, name, &inv.stem(), units == 1) else {
             continue;
         };
-        record.bitcode_bytes += std::fs::metadata(&bitcode).map_or(0, |m| m.len());
+        record.bitcode_bytes += super::file_size(&bitcode);
         log(|| {
             format!(
                 "crate `{}`: unit {name} with {}",
