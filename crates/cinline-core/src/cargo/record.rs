@@ -193,13 +193,19 @@ impl Record {
         ))
     }
 
+    /// The file name of the record of `stem`'s build of `kind`:
+    /// `<stem>.<kind>.json`.
+    pub fn file_name(stem: &str, kind: &str) -> String {
+        format!("{stem}.{kind}.json")
+    }
+
     /// Writes the record into `dir` as `<stem>.<kind>.json`, and removes
     /// older records of the same crate, kind and harness under another
     /// stem (the crate was rebuilt with other settings): the report then
     /// describes each crate's last build only.
     pub fn save(&self, dir: &Path) -> crate::Result<()> {
         self.write(dir)?;
-        let name = format!("{}.{}.json", self.stem, self.kind);
+        let name = Record::file_name(&self.stem, &self.kind);
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let other = entry.path();
             if entry.file_name().to_string_lossy() == name
@@ -223,7 +229,7 @@ impl Record {
     /// record again once rustc is done).
     pub fn write(&self, dir: &Path) -> crate::Result<()> {
         std::fs::create_dir_all(dir).map_err(crate::Error::write(dir))?;
-        let path = dir.join(format!("{}.{}.json", self.stem, self.kind));
+        let path = dir.join(Record::file_name(&self.stem, &self.kind));
         write_atomic(
             &path,
             serde_json::to_string_pretty(self)

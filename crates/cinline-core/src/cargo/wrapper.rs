@@ -338,15 +338,14 @@ fn handle(
     }
     crate::inline_attrs::keep_probes_in(super::probes_dir(&inv.out_dir));
 
+    let record_dir = dir_for(&inv.out_dir);
+    let link_record = record_dir.join(Record::file_name(&inv.stem(), "link"));
+    // The crate's size, as its last build's record gives it.
+    let kind = inv.archive_types().next().unwrap_or("link");
+    let last_record = record_dir.join(Record::file_name(&inv.stem(), kind));
+    let last_bitcode = Record::load(&last_record).map_or(0, |r| r.bitcode_bytes);
     // Crates whose code cinline generates itself need no bitcode file:
     // rustc leaves the bitcode in the archive or on the link line.
-    let link_record = dir_for(&inv.out_dir).join(format!("{}.link.json", inv.stem()));
-    // The crate's size, as its last build's record gives it.
-    let last_record = match inv.archive_types().next() {
-        Some(kind) => dir_for(&inv.out_dir).join(format!("{}.{kind}.json", inv.stem())),
-        None => link_record.clone(),
-    };
-    let last_bitcode = Record::load(&last_record).map_or(0, |r| r.bitcode_bytes);
     let once = own_codegen::applies(inv, helpers, last_bitcode);
     let own_codegen = once == Some(Once::Archive);
     let added_bitcode = once.is_none() && !inv.emit.iter().any(|k| k == "llvm-bc");
