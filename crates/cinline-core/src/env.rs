@@ -93,8 +93,9 @@ pub const UNIT_PARTS: Var = Var {
     name: "CINLINE_UNIT_PARTS",
     read_by: "wrapper",
     meaning: "how many threads generate one codegen unit of a binary at once, each a share of its \
-              functions: 1 = never split; unset = one per core, for a unit of at least 256 KiB \
-              of bitcode",
+              functions: 1 = never split; unset = one per core for a unit of at least 256 KiB \
+              of bitcode, and for a unit of at least 16 KiB one more part for each core \
+              cargo's jobserver has free",
 };
 
 /// The engine of `cargo cinline` builds.

@@ -42,16 +42,31 @@ const HOT_HELPERS: &[&str] = &[
     "io_uring_cqe_seen__extern",
 ];
 
-/// The example built once, plain then with `cargo cinline`.
+/// The example built once, plain then with `cargo cinline`, and what the
+/// wrapper and the linker wrapper said of it (`CINLINE_LOG`).
 fn built() -> &'static Example {
-    static BUILT: OnceLock<Example> = OnceLock::new();
+    &built_with_log().0
+}
+
+fn built_with_log() -> &'static (Example, String) {
+    static BUILT: OnceLock<(Example, String)> = OnceLock::new();
     BUILT.get_or_init(|| {
         // A test that cannot run fails: scripts/setup.sh installs it.
         assert!(
             Path::new(HEADER).is_file(),
             "{HEADER} is absent (Debian: apt-get install liburing-dev; scripts/setup.sh does)"
         );
-        Example::build("examples/liburing", PROGRAM)
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let log_path = log.path().to_str().unwrap();
+        let example =
+            Example::build_with("examples/liburing", PROGRAM, &[("CINLINE_LOG", log_path)]);
+        assert!(
+            !example.stderr.contains("warning: cinline"),
+            "cinline fell back:\n{}",
+            example.stderr
+        );
+        let log = std::fs::read_to_string(log.path()).unwrap();
+        (example, log)
     })
 }
 
@@ -208,4 +223,33 @@ fn the_program_prints_the_same_with_and_without_cinline() {
     ] {
         assert!(plain.contains(expected), "{expected:?} in:\n{plain}");
     }
+}
+
+/// The program links last, alone: the core cargo's jobserver has free
+/// generates a share of its unit (55 KiB of bitcode, over the 16 KiB a
+/// part needs), and every test above checks that split program.
+#[test]
+fn the_program_is_generated_in_parts_on_the_free_core() {
+    let (_, log) = built_with_log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("crate `uring_demo`: generating"))
+        .unwrap_or_else(|| panic!("no unit generated for uring_demo:\n{log}"));
+    // "... in P part(s) on T thread(s), C core(s) from cargo's jobserver"
+    let number_before = |word: &str| -> usize {
+        let at = line
+            .find(word)
+            .unwrap_or_else(|| panic!("{word:?} in {line}"));
+        let number = line[..at].trim_end().rsplit(' ').next().unwrap();
+        number.parse().unwrap_or_else(|_| panic!("{line}"))
+    };
+    let (parts, free_cores) = (number_before("part(s)"), number_before("core(s) from"));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(
+        free_cores >= 1,
+        cores > 1,
+        "the jobserver has a core free here: {line}"
+    );
+    // The program's unit in one part per core, rustc's allocator shim in one.
+    assert_eq!(parts, 1 + free_cores + 1, "{line}");
 }

@@ -15,6 +15,7 @@ pub(crate) mod archive;
 mod cgu;
 pub mod chain;
 mod helpers;
+mod jobserver;
 mod linker;
 mod outcome;
 mod own_codegen;
