@@ -88,13 +88,12 @@ pub(crate) fn main(args: &[OsString]) -> ExitCode {
             let _ = CargoCinline::command().print_help();
             ExitCode::SUCCESS
         }
-        None => match subcommand::run_cargo(&cli.cargo, &mut |n| eprintln!("cinline: note: {n}")) {
-            Ok(status) => cinline_core::cargo::exit_code(status).code,
-            Err(e) => {
-                eprintln!("error: cinline: {:#}", anyhow::Error::new(e));
-                ExitCode::from(1)
-            }
-        },
+        None => {
+            // Returns only if cargo could not be run.
+            let e = subcommand::exec_cargo(&cli.cargo, &mut |n| eprintln!("cinline: note: {n}"));
+            eprintln!("error: cinline: {:#}", anyhow::Error::new(e));
+            ExitCode::from(1)
+        }
     }
 }
 

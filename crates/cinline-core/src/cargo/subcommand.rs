@@ -1,10 +1,10 @@
 //! `cargo cinline <command> [args]`: cargo with cinline as `RUSTC_WRAPPER`
-//! ([`run_cargo`]), and the records `cargo cinline report` shows
+//! ([`exec_cargo`]), and the records `cargo cinline report` shows
 //! ([`records`]). The binary parses the arguments and prints.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus};
+use std::process::Command;
 
 use super::record::Record;
 use super::{chain, env_keys, log};
@@ -123,15 +123,28 @@ fn target_dir_of_cargo_args(args: &[OsString]) -> Option<PathBuf> {
     target_dir(explicit.as_deref(), manifest_path.as_deref(), args)
 }
 
-/// Runs `cargo ARGS` (a cargo command and its arguments, unchanged) with
+/// Becomes `cargo ARGS` (a cargo command and its arguments, unchanged) with
 /// this executable as `RUSTC_WRAPPER`, the wrapper the user had chained
 /// behind it, in the [`target_dir`], and `cinline-cc` as the C compiler of
-/// build scripts ([`crate::capture`]); returns cargo's exit status. What
-/// the user should know before cargo starts goes to `note`.
-pub fn run_cargo(
+/// build scripts ([`crate::capture`]): `exec`, as cargo itself hands over
+/// to its subcommands, so that cargo's exit status (or signal) is the
+/// command's and no process waits for it. Returns only if cargo could not
+/// be run. What the user should know before cargo starts goes to `note`.
+pub fn exec_cargo(args: &[OsString], note: &mut dyn FnMut(String)) -> SubcommandError {
+    match cargo_command(args, note) {
+        Ok(mut cmd) => {
+            use std::os::unix::process::CommandExt;
+            SubcommandError::RunCargo(cmd.exec())
+        }
+        Err(e) => e,
+    }
+}
+
+/// The command [`exec_cargo`] becomes.
+fn cargo_command(
     args: &[OsString],
     note: &mut dyn FnMut(String),
-) -> Result<ExitStatus, SubcommandError> {
+) -> Result<Command, SubcommandError> {
     // Values cinline would refuse for every crate are refused before cargo
     // starts.
     crate::env::engine()?;
@@ -179,7 +192,7 @@ pub fn run_cargo(
     if let Some(dir) = target_dir_of_cargo_args(args) {
         cmd.env("CARGO_TARGET_DIR", dir);
     }
-    cmd.status().map_err(SubcommandError::RunCargo)
+    Ok(cmd)
 }
 
 /// Which build's records `cargo cinline report` reads.
