@@ -40,7 +40,7 @@ fn a_dev_build_inlines_every_helper_call() {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
     // `cinline[PID TIME]: crate `mini`: generating N unit(s) (K KiB of
-    // bitcode) in P part(s) on T thread(s)`
+    // bitcode) in P part(s) on T thread(s), C core(s) from cargo's jobserver`
     let line = stderr
         .lines()
         .find_map(|l| l.split_once("crate `mini`: generating").map(|(_, n)| n))
@@ -50,12 +50,13 @@ fn a_dev_build_inlines_every_helper_call() {
         .filter_map(|n| n.parse().ok())
         .collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let [units, _, parts, threads] = numbers[..] else {
+    let [units, _, parts, threads, free_cores] = numbers[..] else {
         panic!("{line}");
     };
     assert!(units > 1, "several units: {line}");
-    // A library's units are archive members: each one object, not split.
-    assert_eq!(parts, units, "{line}");
+    // A library's units are archive members: each one object, not split,
+    // and no core is asked of the jobserver for a part.
+    assert_eq!((parts, free_cores), (units, 0), "{line}");
     assert_eq!(threads, cores.min(units), "{line}");
     assert!(!stderr.contains("warning: cinline"), "{stderr}");
     let report = ws.report();
