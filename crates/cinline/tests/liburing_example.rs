@@ -231,19 +231,12 @@ fn the_program_prints_the_same_with_and_without_cinline() {
 #[test]
 fn the_program_is_generated_in_parts_on_the_free_core() {
     let (_, log) = built_with_log();
-    let line = log
-        .lines()
-        .find(|l| l.contains("crate `uring_demo`: generating"))
-        .unwrap_or_else(|| panic!("no unit generated for uring_demo:\n{log}"));
-    // "... in P part(s) on T thread(s), C core(s) from cargo's jobserver"
-    let number_before = |word: &str| -> usize {
-        let at = line
-            .find(word)
-            .unwrap_or_else(|| panic!("{word:?} in {line}"));
-        let number = line[..at].trim_end().rsplit(' ').next().unwrap();
-        number.parse().unwrap_or_else(|_| panic!("{line}"))
-    };
-    let (parts, free_cores) = (number_before("part(s)"), number_before("core(s) from"));
+    let common::Generating {
+        line,
+        parts,
+        free_cores,
+        ..
+    } = common::generating(log, "uring_demo");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     assert_eq!(
         free_cores >= 1,

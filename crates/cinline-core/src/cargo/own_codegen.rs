@@ -212,7 +212,7 @@ impl UnitBitcode<'_> {
 /// The objects of the bitcode `units` (name, bitcode) of the crate
 /// `crate_name`, generated on as many threads as there are cores (each
 /// with its own LLVM context), in the order of their names; the first
-/// error if any fails. With `split`, a large unit is generated in several
+/// error if any fails. With `split`, a unit may be generated in several
 /// parts at once ([`parts_of`]), each its own object.
 pub(super) fn compile_units(
     crate_name: &str,
@@ -229,18 +229,16 @@ pub(super) fn compile_units(
     let in_process = crate::toolchain::load_libllvm(rustc).is_ok()
         && crate::env::engine()? != Some(crate::link::Engine::LlvmTools);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Parts are cut by the in-process engine only.
+    let split = split && in_process;
     // The cores a small unit's extra parts run on, held until every part
     // is generated.
-    let jobserver = if split && in_process {
-        Jobserver::from_env()
-    } else {
-        None
-    };
+    let jobserver = split.then(Jobserver::from_env).flatten();
     let mut tokens = Vec::new();
     let mut jobs: Vec<Job<'_>> = Vec::new();
     for (name, bitcode) in units {
         let size = bitcode.size();
-        let count = if split && in_process {
+        let count = if split {
             parts_of(size, cores, || {
                 let token = jobserver.as_ref().and_then(Jobserver::try_acquire);
                 let free = token.is_some();
