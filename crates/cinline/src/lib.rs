@@ -164,6 +164,11 @@ fn dispatch(worker: bool) -> ExitCode {
         if mode == cinline_core::cargo::Mode::Subcommand {
             return cargo_cli::main(&args);
         }
+        if !worker {
+            if let Some(outcome) = cinline_core::cargo::served(mode, &args) {
+                return tell(outcome);
+            }
+        }
         if !worker && cinline_core::cargo::needs_worker(mode, &args) {
             match supervise(&args, Streams::Buffered) {
                 Outcome::Exited(code) => return code,

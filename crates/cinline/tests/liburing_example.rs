@@ -225,6 +225,29 @@ fn the_program_prints_the_same_with_and_without_cinline() {
     }
 }
 
+/// The program's link is prepared while rustc compiles it: the link
+/// server the wrapper starts with rustc has loaded libLLVM and read the
+/// manifests before rustc calls its linker, which only asks it; the server
+/// generates the program, and no linker has to do the work itself.
+#[test]
+fn the_link_is_prepared_while_rustc_runs() {
+    let (_, log) = built_with_log();
+    let lines: Vec<&str> = log.lines().collect();
+    let at = |text: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(text))
+            .unwrap_or_else(|| panic!("no `{text}` in the log:\n{log}"))
+    };
+    let pid = |i: usize| lines[i].split(['[', ' ']).nth(1).unwrap_or_default();
+    let (ready, asked) = (at("link server ready"), at("asking the link server"));
+    let generated = at("crate `uring_demo`: generating ");
+    assert!(ready < asked && asked < generated, "{log}");
+    assert_eq!(pid(ready), pid(generated), "{log}");
+    assert_ne!(pid(asked), pid(generated), "{log}");
+    assert!(!log.contains("did not answer"), "{log}");
+}
+
 /// The program links last, alone: the core cargo's jobserver has free
 /// generates a share of its unit (55 KiB of bitcode, over the 16 KiB a
 /// part needs), and every test above checks that split program.

@@ -18,7 +18,7 @@ use crate::toolchain::Rustc;
 use crate::{full_message, getenv, Error};
 
 /// What the wrapper handed over through the environment.
-struct Context {
+pub(super) struct Context {
     rustc: Rustc,
     helpers: HelperSet,
     codegen: Codegen,
@@ -58,14 +58,57 @@ fn context() -> crate::Result<Context> {
     })
 }
 
+/// What the linker needs before it reads its arguments: rustc's libLLVM
+/// (loaded while the manifests are read, when `load_llvm`) and what the
+/// wrapper handed over.
+pub(super) fn load(load_llvm: bool) -> crate::Result<Context> {
+    std::thread::scope(|s| {
+        if let Some(rustc) = handed_rustc().filter(|_| load_llvm) {
+            s.spawn(move || crate::toolchain::load_libllvm(&rustc).is_ok());
+        }
+        context()
+    })
+}
+
 /// `args`: the linker's arguments.
 pub(super) fn run(args: &[OsString]) -> Outcome {
-    let real = getenv(env_keys::REAL_LINKER).unwrap_or_else(|| "cc".into());
-    let stem = getenv(env_keys::STEM)
+    let bitcode = !bitcode_units(args, &stem()).is_empty();
+    let scratch = match tempfile::tempdir() {
+        Ok(scratch) => scratch,
+        // rustc's objects link as they are; its bitcode cannot.
+        Err(_) if !bitcode => return run_real_linker(&real_linker(), args),
+        Err(e) => return Outcome::failed(format!("cannot create a temporary directory: {e}")),
+    };
+    // rustc's libLLVM, which generating the bitcode units needs first.
+    let context = load(bitcode);
+    match link_line(args, context, scratch.path()) {
+        Ok(line) => run_real_linker(&real_linker(), &line),
+        Err(outcome) => outcome,
+    }
+}
+
+/// The real linker the wrapper named.
+pub(super) fn real_linker() -> OsString {
+    getenv(env_keys::REAL_LINKER).unwrap_or_else(|| "cc".into())
+}
+
+/// `{crate}{extra-filename}` of the crate being linked.
+fn stem() -> String {
+    getenv(env_keys::STEM)
         .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The real linker's arguments: `args` with this crate's units replaced by
+/// the objects generated into `scratch` (which must outlive the link), and
+/// the record written; or how the link ends without the real linker.
+pub(super) fn link_line(
+    args: &[OsString],
+    context: crate::Result<Context>,
+    scratch: &Path,
+) -> Result<Vec<OsString>, Outcome> {
+    let stem = stem();
     let crate_name = stem.split('-').next().unwrap_or_default().to_string();
-    let scratch = tempfile::tempdir();
     if let Some(out_dir) = getenv(env_keys::OUT_DIR) {
         crate::inline_attrs::keep_probes_in(super::probes_dir(Path::new(&out_dir)));
     }
@@ -79,18 +122,10 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
     let mut new_args = args.to_vec();
     let bitcode = bitcode_units(args, &stem);
     record.bitcode_bytes = bitcode.iter().map(|u| file_size(&u.path)).sum();
-    // rustc's libLLVM, which generating the bitcode units needs first,
-    // loads while the manifests are read.
-    let context = std::thread::scope(|s| {
-        if let Some(rustc) = handed_rustc().filter(|_| !bitcode.is_empty()) {
-            s.spawn(move || crate::toolchain::load_libllvm(&rustc).is_ok());
-        }
-        context()
-    });
-    match (context, &scratch) {
-        (Ok(ctx), Ok(scratch)) if !bitcode.is_empty() => {
+    match context {
+        Ok(ctx) if !bitcode.is_empty() => {
             log(|| format!("linking `{stem}`: {:?}", new_args));
-            match generate(&bitcode, &crate_name, &ctx, scratch.path(), &mut new_args) {
+            match generate(&bitcode, &crate_name, &ctx, scratch, &mut new_args) {
                 Ok(units) => {
                     new_args.retain(|a| !is_plugin_option(a));
                     record.units = units;
@@ -98,7 +133,7 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
                 Err(e) => record.failures.push(full_message(&e)),
             }
         }
-        (Ok(ctx), Ok(scratch)) => {
+        Ok(ctx) => {
             let single = new_args
                 .iter()
                 .filter_map(|a| Path::new(a).file_name())
@@ -107,22 +142,14 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
                 == 1;
             log(|| format!("linking `{stem}`: {:?}", new_args));
             for arg in new_args.iter_mut() {
-                if let Some(replacement) = replace_object(
-                    Path::new(arg),
-                    &stem,
-                    single,
-                    &ctx,
-                    scratch.path(),
-                    &mut record,
-                ) {
+                if let Some(replacement) =
+                    replace_object(Path::new(arg), &stem, single, &ctx, scratch, &mut record)
+                {
                     *arg = replacement.into();
                 }
             }
         }
-        (Err(why), _) => record.failures.push(full_message(&why)),
-        (_, Err(e)) => record
-            .failures
-            .push(format!("cannot create a temporary directory: {e}")),
+        Err(why) => record.failures.push(full_message(&why)),
     }
     // rustc hides what a linker prints when it succeeds: the rustc
     // wrapper reads this record and tells the user.
@@ -130,15 +157,18 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
         let _ = record.write(&dir_for(Path::new(&out_dir)));
     }
     if strict() && record.incomplete() {
-        return Outcome::strict_failure(&crate_name, &record.summary().unwrap_or_default());
+        return Err(Outcome::strict_failure(
+            &crate_name,
+            &record.summary().unwrap_or_default(),
+        ));
     }
     if !bitcode.is_empty() && !record.failures.is_empty() {
         // No object of rustc's to link instead: rustc fails, and the
         // wrapper builds the crate again as cargo asked.
-        return Outcome::failed(record.failures.join("; "));
+        return Err(Outcome::failed(record.failures.join("; ")));
     }
-    log(|| format!("running {} {:?}", real.to_string_lossy(), new_args));
-    run_real_linker(&real, &new_args)
+    log(|| format!("running {} {:?}", real_linker().to_string_lossy(), new_args));
+    Ok(new_args)
 }
 
 /// Whether the rustc wrapper said this link is of a test harness: the

@@ -16,6 +16,7 @@ mod cgu;
 pub mod chain;
 mod helpers;
 mod jobserver;
+mod link_server;
 mod linker;
 mod outcome;
 mod own_codegen;
@@ -63,6 +64,11 @@ pub(crate) mod env_keys {
     /// `1` when the linker links a test harness (`--test`): its record is
     /// the harness's, not the crate's (both may link at once).
     pub const TEST: &str = "__CINLINE_TEST";
+    /// Set by the rustc wrapper for the link server it starts
+    /// (`link_server`): the directory the objects are generated into.
+    pub const LINK_SERVER: &str = "__CINLINE_LINK_SERVER";
+    /// Set for rustc by the wrapper: the link server's socket.
+    pub const LINK_SOCKET: &str = "__CINLINE_LINK_SOCKET";
     /// Set by the supervisor for its worker: the scratch directory
     /// (`crate::supervise`).
     pub const WORKER: &str = "__CINLINE_WORKER";
@@ -84,6 +90,9 @@ pub enum Mode {
     Wrapper,
     /// rustc's linker.
     Linker,
+    /// A binary's link prepared while rustc compiles it, started by the
+    /// rustc wrapper (`link_server`).
+    LinkServer,
     /// The C compiler of build scripts (executable named `cinline-cc`).
     Compiler,
 }
@@ -120,6 +129,9 @@ impl Mode {
     /// wrapper runs would break the chained wrapper calling cinline back;
     /// cargo passes it to build scripts whatever the wrapper does.
     pub fn from_env(args: &[OsString]) -> Option<Mode> {
+        if crate::getenv(env_keys::LINK_SERVER).is_some() {
+            return Some(Mode::LinkServer);
+        }
         Mode::select(
             args,
             crate::getenv(env_keys::LINKER).is_some(),
@@ -171,8 +183,19 @@ pub fn run(mode: Mode, args: Vec<OsString>) -> Outcome {
         Mode::Subcommand => panic!("`cargo cinline` is run by the binary, through `subcommand`"),
         Mode::Wrapper => wrapper::run(&args[1..]),
         Mode::Linker => linker::run(&args[1..]),
+        Mode::LinkServer => link_server::serve(),
         Mode::Compiler => crate::capture::compiler::run(&args[1..]),
     }
+}
+
+/// The link of rustc's linker (`mode` [`Mode::Linker`], `args` its whole
+/// command line) as the link server the rustc wrapper started answered
+/// it; `None` if there is none, or it did not answer: the linker then does
+/// the work itself (in a supervised worker).
+pub fn served(mode: Mode, args: &[OsString]) -> Option<Outcome> {
+    (mode == Mode::Linker)
+        .then(|| link_server::ask(args.get(1..).unwrap_or_default()))
+        .flatten()
 }
 
 /// Where the processes of a build with outputs in `out_dir` keep LLVM's
@@ -276,6 +299,8 @@ pub fn needs_worker(mode: Mode, args: &[OsString]) -> bool {
         Mode::Subcommand => false,
         Mode::Compiler => crate::capture::compiler::loads_llvm(args.get(1..).unwrap_or_default()),
         Mode::Linker => true,
+        // It is the worker: its supervisor is the rustc wrapper.
+        Mode::LinkServer => false,
         Mode::Wrapper => match rustc_args::decide(args.get(2..).unwrap_or_default()) {
             rustc_args::Decision::Handle(inv) => {
                 wrapper::handles(&inv).is_ok() && inv.archive_types().next().is_some()
@@ -291,7 +316,7 @@ pub fn needs_worker(mode: Mode, args: &[OsString]) -> bool {
 /// one warning names the crate. Under `CINLINE_STRICT=1` an error instead.
 pub fn after_crash(mode: Mode, args: &[OsString], why: &str) -> Outcome {
     match mode {
-        Mode::Subcommand => Outcome::failed(why),
+        Mode::Subcommand | Mode::LinkServer => Outcome::failed(why),
         Mode::Compiler => {
             crate::capture::compiler::after_crash(args.get(1..).unwrap_or_default(), why)
         }

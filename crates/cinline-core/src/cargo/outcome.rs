@@ -7,7 +7,7 @@ use std::fmt;
 use std::process::ExitCode;
 
 /// How serious a [`Message`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Level {
     /// The build fails because of it.
     Error,
@@ -16,7 +16,7 @@ pub enum Level {
 }
 
 /// One line for the user.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Message {
     /// How serious.
     pub level: Level,

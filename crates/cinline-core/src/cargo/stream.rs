@@ -101,8 +101,9 @@ fn split(from: impl Read, notices: &mut dyn Write, rest: &mut dyn Write) -> io::
 
 /// Runs `cmd` as [`Command::output`] does, except that with `early` each
 /// metadata notice rustc prints goes to this process's standard error at
-/// once (and is not in the output's `stderr`). Without `early`,
-/// `meanwhile` runs while the child does (its output waits in the pipes).
+/// once (and is not in the output's `stderr`). `meanwhile` runs once the
+/// child has started, before its output is read (it waits in the pipes):
+/// it must be short.
 pub(super) fn output(
     cmd: &mut Command,
     early: bool,
@@ -123,6 +124,7 @@ pub(super) fn output(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
+    meanwhile();
     let (mut out, err) = match (child.stdout.take(), child.stderr.take()) {
         (Some(out), Some(err)) => (out, err),
         _ => return Err(io::Error::other("rustc's output pipes are missing")),

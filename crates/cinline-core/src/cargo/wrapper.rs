@@ -12,10 +12,10 @@ use super::outcome::strict_text;
 use super::own_codegen::{self, Once};
 use super::record::{dir_for, LeftCall, Record};
 use super::rustc_args::{decide, with_emit, without_codegen_option, Decision, Invocation};
-use super::stream;
 use super::{
     archive, env_keys, exit_code, is_unit, log, strict, unit_bitcode, HelperSet, Level, Outcome,
 };
+use super::{link_server, stream};
 use crate::link::Codegen;
 use crate::toolchain::Rustc;
 use crate::{full_message, getenv};
@@ -312,6 +312,39 @@ fn prepare(
     Ok((rustc, helpers, target, skipped))
 }
 
+/// What the wrapper hands rustc's linker (and the link server) through
+/// the environment.
+fn linker_env(
+    inv: &Invocation,
+    rustc: &Rustc,
+    helpers: &HelperSet,
+    target: &str,
+    codegen: &Codegen,
+) -> Vec<(&'static str, OsString)> {
+    let real = inv.linker.clone().unwrap_or_else(|| PathBuf::from("cc"));
+    vec![
+        (env_keys::LINKER, "1".into()),
+        (env_keys::REAL_LINKER, real.into()),
+        (
+            env_keys::MANIFESTS,
+            std::env::join_paths(&helpers.manifests).unwrap_or_default(),
+        ),
+        (
+            env_keys::CAPTURED,
+            std::env::join_paths(&helpers.captured_dirs).unwrap_or_default(),
+        ),
+        (env_keys::TARGET, target.into()),
+        (env_keys::RUSTC, rustc.to_json().into()),
+        (
+            env_keys::CODEGEN,
+            serde_json::to_string(codegen).unwrap_or_default().into(),
+        ),
+        (env_keys::STEM, inv.stem().into()),
+        (env_keys::OUT_DIR, inv.out_dir.clone().into()),
+        (env_keys::TEST, if inv.test { "1" } else { "0" }.into()),
+    ]
+}
+
 fn codegen_of(inv: &Invocation) -> Codegen {
     Codegen {
         opt_level: Some(inv.opt_level),
@@ -373,26 +406,22 @@ fn handle(
     args = without_codegen_option(&args, "incremental");
     let codegen = codegen_of(inv);
     let mut cmd = rustc_command(program, &[]);
+    // A binary's link prepared while rustc runs (`link_server`); dropped
+    // (stopped if still waiting) when this function returns, after rustc.
+    let mut server = None;
+    let mut env = Vec::new();
     if inv.links() {
         let me = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("cinline"));
-        let real = inv.linker.clone().unwrap_or_else(|| PathBuf::from("cc"));
-        let manifests = std::env::join_paths(&helpers.manifests).unwrap_or_default();
-        let captured = std::env::join_paths(&helpers.captured_dirs).unwrap_or_default();
         args.push("-C".into());
         args.push(format!("linker={}", me.display()).into());
-        cmd.env(env_keys::LINKER, "1")
-            .env(env_keys::REAL_LINKER, real)
-            .env(env_keys::MANIFESTS, manifests)
-            .env(env_keys::CAPTURED, captured)
-            .env(env_keys::TARGET, target)
-            .env(env_keys::RUSTC, rustc.to_json())
-            .env(
-                env_keys::CODEGEN,
-                serde_json::to_string(&codegen).unwrap_or_default(),
-            )
-            .env(env_keys::STEM, inv.stem())
-            .env(env_keys::OUT_DIR, &inv.out_dir)
-            .env(env_keys::TEST, if inv.test { "1" } else { "0" });
+        env = linker_env(inv, rustc, helpers, target, &codegen);
+        cmd.envs(env.iter().map(|(k, v)| (k, v)));
+        if once == Some(Once::Linked) {
+            server = link_server::Server::bind();
+            if let Some(server) = &server {
+                cmd.env(env_keys::LINK_SOCKET, server.socket());
+            }
+        }
     }
     // The linker wrapper's own warnings reach us through its record: rustc
     // hides what a successful linker prints.
@@ -407,6 +436,9 @@ fn handle(
     let preload = || {
         if own_codegen {
             let _ = crate::toolchain::load_libllvm(rustc);
+        }
+        if let Some(server) = &mut server {
+            server.start(&env);
         }
     };
     let output = match stream::output(&mut cmd, !own_codegen, preload) {
