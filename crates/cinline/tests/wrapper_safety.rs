@@ -63,6 +63,34 @@ fn a_dev_build_inlines_every_helper_call() {
     ws.build_ok(&[("CINLINE_STRICT", "1")]);
 }
 
+/// A unit that calls no helper is generated once: its object is kept
+/// beside the records and taken back while its bitcode, the codegen
+/// options and the helpers stay the same; the program is the same.
+#[test]
+fn units_calling_no_helper_are_kept_from_the_last_build() {
+    let ws = ws();
+    let args = [
+        "build",
+        "--config",
+        "profile.dev.package.mini.codegen-units=4",
+    ];
+    let mut logs = Vec::new();
+    for _ in 0..2 {
+        ws.touch_mini();
+        let out = ws.cargo_cinline(&args, &[("CINLINE_LOG", "1")]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        logs.push(stderr);
+    }
+    assert!(
+        logs[1].contains("object kept from the last build"),
+        "{}",
+        logs[1]
+    );
+    assert!(!logs[1].contains("warning: cinline"), "{}", logs[1]);
+    assert_eq!(ws.program_output(), ws.expected_output());
+}
+
 #[test]
 fn codegen_once_can_be_switched_off() {
     let ws = ws();

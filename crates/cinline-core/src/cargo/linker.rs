@@ -248,6 +248,7 @@ fn generate(
         .iter()
         .map(|u| (u.name.as_str(), UnitBitcode::File(&u.path)))
         .collect();
+    let out_dir = getenv(env_keys::OUT_DIR).map(PathBuf::from);
     let compiled = compile_units(
         crate_name,
         &named,
@@ -255,6 +256,7 @@ fn generate(
         &ctx.helpers,
         &ctx.codegen,
         true,
+        out_dir.as_deref(),
     )?;
     let mut records = Vec::new();
     let mut objects: Vec<(usize, Vec<PathBuf>)> = Vec::new();

@@ -16,6 +16,7 @@ mod cgu;
 pub mod chain;
 mod helpers;
 mod jobserver;
+mod kept_objects;
 mod link_server;
 mod linker;
 mod outcome;

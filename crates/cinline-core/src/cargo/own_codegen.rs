@@ -38,6 +38,7 @@ use std::path::Path;
 
 use super::cgu::{left_calls, unit_record};
 use super::jobserver::Jobserver;
+use super::kept_objects::{self, KeptObjects};
 use super::record::{LeftCall, Record, Unit};
 use super::rustc_args::{with_codegen_options, without_codegen_option, Invocation};
 use super::{archive, is_unit, log, HelperSet};
@@ -179,7 +180,15 @@ pub(super) fn compile_archive(
     };
     let mut replacements = BTreeMap::new();
     // Not split: an archive member is one object.
-    for compiled in compile_units(&inv.crate_name, &units, rustc, helpers, codegen, false)? {
+    for compiled in compile_units(
+        &inv.crate_name,
+        &units,
+        rustc,
+        helpers,
+        codegen,
+        false,
+        Some(&inv.out_dir),
+    )? {
         record.units.extend(compiled.unit);
         for object in compiled.objects {
             replacements.insert(compiled.name.clone(), object);
@@ -213,7 +222,9 @@ impl UnitBitcode<'_> {
 /// `crate_name`, generated on as many threads as there are cores (each
 /// with its own LLVM context), in the order of their names; the first
 /// error if any fails. With `split`, a unit may be generated in several
-/// parts at once ([`parts_of`]), each its own object.
+/// parts at once ([`parts_of`]), each its own object. A unit generated
+/// whole that calls no helper is kept in, or taken back from, the store
+/// beside the crate's records in `out_dir`, if known ([`KeptObjects`]).
 pub(super) fn compile_units(
     crate_name: &str,
     units: &[(&str, UnitBitcode<'_>)],
@@ -221,7 +232,17 @@ pub(super) fn compile_units(
     helpers: &HelperSet,
     codegen: &Codegen,
     split: bool,
+    out_dir: Option<&Path>,
 ) -> crate::Result<Vec<Compiled>> {
+    let kept = match out_dir {
+        Some(dir) => Some(KeptObjects::new(
+            kept_objects::dir(dir),
+            rustc,
+            helpers,
+            codegen,
+        )?),
+        None => None,
+    };
     let scratch = tempfile::tempdir().map_err(crate::Error::write(std::env::temp_dir()))?;
     // rustc's libLLVM is loaded here, once, before the workers start (each
     // `link` below would otherwise be the first to load it). An error is
@@ -277,13 +298,13 @@ pub(super) fn compile_units(
     let results: Vec<(usize, crate::Result<Linked>)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
-                let (scratch, jobs, next) = (scratch.path(), &jobs, &next);
+                let (scratch, jobs, next, kept) = (scratch.path(), &jobs, &next, kept.as_ref());
                 s.spawn(move || {
                     let mut done = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(job) = jobs.get(i) else { break };
-                        done.push((i, link_job(job, scratch, rustc, helpers, codegen)));
+                        done.push((i, link_job(job, scratch, rustc, helpers, codegen, kept)));
                     }
                     done
                 })
@@ -376,13 +397,15 @@ pub(super) struct Compiled {
     pub unit: Option<Unit>,
 }
 
-/// Runs the link of one `job`.
+/// Runs the link of one `job`, unless the object of a whole unit is
+/// `kept` from the last build.
 fn link_job(
     job: &Job<'_>,
     scratch: &Path,
     rustc: &Rustc,
     helpers: &HelperSet,
     codegen: &Codegen,
+    kept: Option<&KeptObjects>,
 ) -> crate::Result<Linked> {
     let bitcode = match job.bitcode {
         UnitBitcode::File(path) => path.to_path_buf(),
@@ -392,6 +415,22 @@ fn link_job(
             path
         }
     };
+    // A unit's bitcode, when its object may be kept.
+    let whole = match (kept, &job.part, job.bitcode) {
+        (None, _, _) | (_, Some(_), _) => None,
+        (Some(kept), None, UnitBitcode::Bytes(data)) => Some((kept, data.to_vec())),
+        (Some(kept), None, UnitBitcode::File(path)) => std::fs::read(path).ok().map(|d| (kept, d)),
+    };
+    if let Some(object) = whole
+        .as_ref()
+        .and_then(|(kept, data)| kept.get(job.name, data))
+    {
+        return Ok(Linked {
+            bitcode,
+            object,
+            outcome: LinkOutcome::default(),
+        });
+    }
     let output = match &job.part {
         Some(part) => scratch.join(format!("{}.part{}", job.name, part.index)),
         None => scratch.join(job.name),
@@ -413,6 +452,11 @@ fn link_job(
         rustc,
     )?;
     let object = std::fs::read(&output).map_err(Error::read(&output))?;
+    if let Some((kept, data)) =
+        whole.filter(|_| outcome.helper_calls == 0 && outcome.warnings.is_empty())
+    {
+        kept.put(job.name, &data, &object);
+    }
     Ok(Linked {
         bitcode,
         object,

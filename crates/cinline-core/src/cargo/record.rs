@@ -206,9 +206,17 @@ impl Record {
     pub fn save(&self, dir: &Path) -> crate::Result<()> {
         self.write(dir)?;
         let name = Record::file_name(&self.stem, &self.kind);
+        // Only this crate's records are read (`<crate>-<hash>.<kind>.json`,
+        // or `<crate>.<kind>.json` without cargo): not every crate's.
+        let of_this_crate = |file: &str| {
+            file.strip_prefix(self.crate_name.as_str())
+                .is_some_and(|rest| rest.starts_with(['-', '.']))
+        };
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let other = entry.path();
-            if entry.file_name().to_string_lossy() == name
+            let file = entry.file_name().to_string_lossy().into_owned();
+            if file == name
+                || !of_this_crate(&file)
                 || other.extension().is_none_or(|e| e != "json")
             {
                 continue;

@@ -166,7 +166,7 @@ pub struct OutOfLine {
 }
 
 /// What `link` did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct LinkOutcome {
     /// Helper symbols given internal linkage.
     pub helper_symbols: Vec<String>,
