@@ -49,7 +49,12 @@ fn built() -> &'static Example {
 }
 
 fn built_with_log() -> &'static (Example, String) {
-    static BUILT: OnceLock<(Example, String)> = OnceLock::new();
+    &built_in_tmp().0
+}
+
+/// [`built_with_log`], and the `TMPDIR` of its `cargo cinline build`.
+fn built_in_tmp() -> &'static ((Example, String), tempfile::TempDir) {
+    static BUILT: OnceLock<((Example, String), tempfile::TempDir)> = OnceLock::new();
     BUILT.get_or_init(|| {
         // A test that cannot run fails: scripts/setup.sh installs it.
         assert!(
@@ -58,15 +63,22 @@ fn built_with_log() -> &'static (Example, String) {
         );
         let log = tempfile::NamedTempFile::new().unwrap();
         let log_path = log.path().to_str().unwrap();
-        let example =
-            Example::build_with("examples/liburing", PROGRAM, &[("CINLINE_LOG", log_path)]);
+        let tmp = tempfile::tempdir().unwrap();
+        let example = Example::build_with(
+            "examples/liburing",
+            PROGRAM,
+            &[
+                ("CINLINE_LOG", log_path),
+                ("TMPDIR", tmp.path().to_str().unwrap()),
+            ],
+        );
         assert!(
             !example.stderr.contains("warning: cinline"),
             "cinline fell back:\n{}",
             example.stderr
         );
         let log = std::fs::read_to_string(log.path()).unwrap();
-        (example, log)
+        ((example, log), tmp)
     })
 }
 
@@ -225,10 +237,10 @@ fn the_program_prints_the_same_with_and_without_cinline() {
     }
 }
 
-/// The program's link is prepared while rustc compiles it: the link
-/// server the wrapper starts with rustc has loaded libLLVM and read the
-/// manifests before rustc calls its linker, which only asks it; the server
-/// generates the program, and no linker has to do the work itself.
+/// The program's link is prepared while rustc compiles it: the build's
+/// link server, started by `cargo cinline`, is ready before rustc calls
+/// its linker, which only asks it; the server generates the program, and
+/// no linker has to do the work itself.
 #[test]
 fn the_link_is_prepared_while_rustc_runs() {
     let (_, log) = built_with_log();
@@ -246,6 +258,27 @@ fn the_link_is_prepared_while_rustc_runs() {
     assert_eq!(pid(ready), pid(generated), "{log}");
     assert_ne!(pid(asked), pid(generated), "{log}");
     assert!(!log.contains("did not answer"), "{log}");
+}
+
+/// The build's link server ends with cargo, and its directory (its
+/// socket, its scratch files) goes with it.
+#[test]
+fn the_link_server_ends_with_the_build() {
+    let (_, tmp) = built_in_tmp();
+    let left = || -> Vec<String> {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("cinline-link-"))
+            .collect()
+    };
+    // It goes when cargo's exit reaches it: give it a moment.
+    let start = std::time::Instant::now();
+    while !left().is_empty() && start.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(left().is_empty(), "left in TMPDIR: {:?}", left());
 }
 
 /// The program links last, alone: the core cargo's jobserver has free

@@ -1,26 +1,38 @@
-//! A binary's link, prepared while rustc compiles it.
+//! A binary's link, prepared while rustc compiles it, by a process that
+//! may serve a whole build.
 //!
 //! rustc calls its linker (cinline, `linker.rs`) at the very end of a
 //! binary's build. Without help, that linker then starts a supervised
 //! worker, which loads rustc's libLLVM and reads the helper manifests
 //! before it can generate anything, and which must end (unmapping libLLVM)
-//! before rustc goes on: about 7 ms on the critical path of every binary.
+//! before rustc goes on: about 7 ms on the critical path of every binary,
+//! and the load paid again for every binary.
 //!
-//! So the rustc wrapper of a binary whose code cinline generates
-//! ([`super::own_codegen::Once::Linked`]) starts that process itself, with
-//! rustc: the *link server* ([`Server::start`]). It loads libLLVM and the
-//! manifests while rustc compiles, then waits on a Unix socket. The
-//! linker rustc calls only connects, sends its arguments ([`ask`]), gets
-//! back the link line with the generated objects (written into the
-//! server's directory, which the wrapper keeps until rustc is done), and
-//! runs the real linker itself. The server ends once it has answered,
-//! while the real link runs.
+//! So the linker hands its link to a *link server* ([`ask`]): it connects
+//! to a Unix socket, sends its arguments and what the rustc wrapper handed
+//! it, gets back the link line with the generated objects (written into a
+//! directory of its own), and runs the real linker itself. The server
+//! ([`serve`]) is
+//!
+//! - **the build's**, when `cargo cinline` started one before cargo
+//!   ([`Server::start`] with [`Scope::Build`]): it lives as long as cargo,
+//!   loads rustc's libLLVM once, when the first rustc wrapper of a binary
+//!   asks it to prepare ([`prepare`], sent as rustc starts), and serves
+//!   every link of the build, each on its own threads;
+//! - **the crate's** otherwise ([`Scope::Crate`]: `RUSTC_WRAPPER` set by
+//!   hand): the rustc wrapper of the binary starts it with rustc; it loads
+//!   libLLVM and the manifests while rustc compiles, answers the one
+//!   linker, and ends while the real link runs.
+//!
+//! A link server has no jobserver of its own: the linker takes the tokens
+//! a small unit's parts could use from cargo's and holds them until the
+//! answer comes ([`super::own_codegen::FreeCores::Held`]).
 //!
 //! Crash containment is kept: the server runs as a supervised worker does
-//! (its files named in its scratch directory, ended if the wrapper dies),
-//! and a server that cannot be reached, or dies before it answers, is
-//! only a lost head start: the linker then does the work in its own
-//! supervised worker, as without a server, and a crash there is handled
+//! (its files named in its scratch directory, ended when the process that
+//! started it ends), and a server that cannot be reached, or dies before it
+//! answers, is only a lost head start: the linker then does the work in its
+//! own supervised worker, as without a server, and a crash there is handled
 //! as before.
 
 use std::ffi::OsString;
@@ -31,9 +43,39 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use super::jobserver::Jobserver;
 use super::outcome::Message;
+use super::own_codegen::FreeCores;
 use super::{env_keys, linker, log, Outcome};
 use crate::getenv;
+
+/// What a link server is asked.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+enum Request {
+    /// Load the libLLVM of the rustc described in `handed` (a rustc
+    /// wrapper, as rustc starts): nothing is answered.
+    Prepare { handed: linker::Handed },
+    /// The link of rustc's linker.
+    Link {
+        /// The linker's arguments (bytes: paths need not be UTF-8).
+        args: Vec<Vec<u8>>,
+        /// What the rustc wrapper handed the linker.
+        handed: linker::Handed,
+        /// Cores from cargo's jobserver the linker holds for the parts.
+        free_cores: usize,
+        /// Where the objects go: the linker's, kept until its link is done.
+        objects: PathBuf,
+    },
+}
+
+/// Whom a link server serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Scope {
+    /// Every link of a `cargo cinline` build, until cargo ends.
+    Build,
+    /// One binary's link (its rustc wrapper started it).
+    Crate,
+}
 
 /// What the server answers the linker.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -45,11 +87,13 @@ struct Reply {
     messages: Vec<Message>,
 }
 
-/// A link server of the rustc wrapper: its socket, bound before rustc
-/// starts, and the server process, started once rustc runs (so that the
-/// server's own start, on a busy machine, never delays rustc's). Stopped
-/// (if it still runs) and its directory removed when dropped, once rustc
-/// is done.
+/// A link server as its starter holds it: its socket, bound first (by the
+/// rustc wrapper before rustc starts, by `cargo cinline` before cargo),
+/// and the server process, started after (by the wrapper once rustc runs,
+/// so that the server's own start, on a busy machine, never delays
+/// rustc's). Stopped (if it still runs) and its directory removed when
+/// dropped: by the wrapper once rustc is done; never by `cargo cinline`,
+/// which becomes cargo (the build's server ends with cargo).
 pub(super) struct Server {
     socket: PathBuf,
     /// Until the server process takes it over.
@@ -82,12 +126,13 @@ impl Server {
         &self.socket
     }
 
-    /// Starts the server process with `env`, the variables the linker
-    /// gets. The listening socket is its standard input: a linker that
-    /// connects before the server accepts waits in the socket's queue, and
-    /// one that connects when no server could start, or after it died, is
-    /// refused (nothing else holds the socket open).
-    pub(super) fn start(&mut self, env: &[(&str, OsString)]) {
+    /// Starts the server process for `scope` with `env` (for a crate's
+    /// server, the variables its linker gets). The listening socket is its
+    /// standard input: a linker that connects before the server accepts
+    /// waits in the socket's queue, and one that connects when no server
+    /// could start, or after it died, is refused (nothing else holds the
+    /// socket open).
+    pub(super) fn start(&mut self, scope: Scope, env: &[(&str, OsString)]) {
         let Some(listener) = self.listener.take() else {
             return;
         };
@@ -102,46 +147,105 @@ impl Server {
             Some(crate::env::LogTarget::Stderr) => Stdio::inherit(),
             _ => Stdio::null(),
         };
-        self.child = Command::new(me)
-            .envs(env.iter().map(|(k, v)| (k, v)))
+        let mut cmd = Command::new(me);
+        cmd.envs(env.iter().map(|(k, v)| (k, v)))
             .env(env_keys::LINK_SERVER, self.dir.path())
             .env(env_keys::WORKER, &worker)
             .stdin(Stdio::from(OwnedFd::from(listener)))
             .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .ok();
+            .stderr(stderr);
+        if scope == Scope::Build {
+            cmd.env(env_keys::LINK_SERVER_BUILD, "1");
+        }
+        self.child = cmd.spawn().ok();
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         if let Some(child) = &mut self.child {
-            // Still waiting when rustc failed before linking.
+            // A crate's server still waiting when rustc failed before
+            // linking.
             let _ = child.kill();
             let _ = child.wait();
         }
     }
 }
 
-/// In the server: prepares, answers one linker, ends.
+/// In the server: serves its scope's links (see the module's text).
 pub(super) fn serve() -> Outcome {
     let Some(dir) = getenv(env_keys::LINK_SERVER).map(PathBuf::from) else {
         return Outcome::failed("the link server has no directory");
     };
-    let context = linker::load(true);
-    log(|| "link server ready".into());
-    let answered = std::io::stdin()
-        .as_fd()
-        .try_clone_to_owned()
-        .map(UnixListener::from)
-        .and_then(|listener| listener.accept())
-        .and_then(|(mut stream, _)| {
-            let mut request = Vec::new();
-            stream.read_to_end(&mut request)?;
-            let args: Vec<Vec<u8>> = serde_json::from_slice(&request)?;
+    let scope = match getenv(env_keys::LINK_SERVER_BUILD) {
+        Some(_) => Scope::Build,
+        None => Scope::Crate,
+    };
+    let listener = match std::io::stdin().as_fd().try_clone_to_owned() {
+        Ok(fd) => UnixListener::from(fd),
+        Err(e) => return Outcome::failed(format!("the link server has no socket: {e}")),
+    };
+    match scope {
+        Scope::Crate => {
+            // The crate's linker gets the same variables from the wrapper.
+            let handed = linker::Handed::from_env();
+            let context = linker::load(&handed, true);
+            log(|| "link server ready".into());
+            match listener.accept() {
+                Ok((stream, _)) => answer(stream, Some(context)),
+                Err(e) => return Outcome::failed(format!("the link server could not answer: {e}")),
+            }
+        }
+        Scope::Build => {
+            end_with_the_build(&dir);
+            log(|| "link server ready for the build".into());
+            for stream in listener.incoming().flatten() {
+                std::thread::spawn(move || answer(stream, None));
+            }
+        }
+    }
+    Outcome::exit(std::process::ExitCode::SUCCESS)
+}
+
+/// In the build's server: when cargo ends (the server's parent-death
+/// signal) or the build is interrupted, the server's directory goes with
+/// it.
+fn end_with_the_build(dir: &Path) {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    let dir = dir.to_path_buf();
+    std::thread::spawn(move || {
+        if let Some(signo) = signals.forever().next() {
+            let _ = std::fs::remove_dir_all(&dir);
+            let _ = signal_hook::low_level::emulate_default_handler(signo);
+        }
+    });
+}
+
+/// Answers one request on `stream`. `context`: what a crate's server
+/// prepared for its one link (a build's server prepares each link itself).
+fn answer(mut stream: UnixStream, context: Option<crate::Result<linker::Context>>) {
+    let mut request = Vec::new();
+    if stream.read_to_end(&mut request).is_err() {
+        return;
+    }
+    let reply = match serde_json::from_slice::<Request>(&request) {
+        Ok(Request::Prepare { handed }) => {
+            linker::preload(&handed);
+            return;
+        }
+        Ok(Request::Link {
+            args,
+            handed,
+            free_cores,
+            objects,
+        }) => {
             let args: Vec<OsString> = args.into_iter().map(OsString::from_vec).collect();
-            let reply = match linker::link_line(&args, context, &dir) {
+            let context = context.unwrap_or_else(|| linker::load(&handed, true));
+            let free = FreeCores::Held(free_cores);
+            match linker::link_line(&args, &handed, context, &objects, free) {
                 Ok(line) => Reply {
                     link: Some(line.into_iter().map(OsString::into_vec).collect()),
                     messages: Vec::new(),
@@ -150,22 +254,53 @@ pub(super) fn serve() -> Outcome {
                     link: None,
                     messages: outcome.messages,
                 },
-            };
-            stream.write_all(&serde_json::to_vec(&reply)?)
-        });
-    match answered {
-        Ok(()) => Outcome::exit(std::process::ExitCode::SUCCESS),
-        Err(e) => Outcome::failed(format!("the link server could not answer: {e}")),
+            }
+        }
+        Err(_) => return,
+    };
+    if let Ok(reply) = serde_json::to_vec(&reply) {
+        let _ = stream.write_all(&reply);
+    }
+}
+
+/// In a rustc wrapper, as rustc starts: asks the build's server at
+/// `socket` to load the libLLVM of the rustc described in `handed` (the
+/// variables the linker gets), without waiting.
+pub(super) fn prepare(socket: &Path, handed: Vec<(&str, OsString)>) {
+    let handed = linker::Handed::from_pairs(handed);
+    if let (Ok(mut stream), Ok(request)) = (
+        UnixStream::connect(socket),
+        serde_json::to_vec(&Request::Prepare { handed }),
+    ) {
+        let _ = stream.write_all(&request);
     }
 }
 
 /// In the linker (`args`: its arguments, after its name): the link, if
-/// the wrapper started a server and it answered; `None` otherwise (the
-/// linker then does the work itself).
+/// the wrapper or `cargo cinline` started a server and it answered; `None`
+/// otherwise (the linker then does the work itself).
 pub(super) fn ask(args: &[OsString]) -> Option<Outcome> {
     let socket = getenv(env_keys::LINK_SOCKET)?;
     log(|| "asking the link server".into());
-    let request: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    let handed = linker::Handed::from_env();
+    // The cores the parts of a small unit could use, held until the answer.
+    let sizes: Vec<u64> = linker::bitcode_units(args, &handed.stem())
+        .iter()
+        .map(|u| super::file_size(u.path()))
+        .collect();
+    let wanted = super::own_codegen::cores_wanted(&sizes).unwrap_or(0);
+    let jobserver = (wanted > 0).then(Jobserver::from_env).flatten();
+    let tokens: Vec<_> = jobserver
+        .iter()
+        .flat_map(|j| (0..wanted).map_while(|_| j.try_acquire()))
+        .collect();
+    let objects = tempfile::tempdir().ok()?;
+    let request = Request::Link {
+        args: args.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        handed: handed.clone(),
+        free_cores: tokens.len(),
+        objects: objects.path().to_path_buf(),
+    };
     let reply = UnixStream::connect(&socket).and_then(|mut stream| {
         stream.write_all(&serde_json::to_vec(&request)?)?;
         stream.shutdown(std::net::Shutdown::Write)?;
@@ -173,12 +308,13 @@ pub(super) fn ask(args: &[OsString]) -> Option<Outcome> {
         stream.read_to_end(&mut reply)?;
         Ok(serde_json::from_slice::<Reply>(&reply)?)
     });
+    drop(tokens);
     match reply {
         Ok(Reply {
             link: Some(line), ..
         }) => {
             let line: Vec<OsString> = line.into_iter().map(OsString::from_vec).collect();
-            Some(linker::run_real_linker(&linker::real_linker(), &line))
+            Some(linker::run_real_linker(&handed.real_linker(), &line))
         }
         Ok(Reply { messages, .. }) => Some(Outcome {
             code: std::process::ExitCode::FAILURE,

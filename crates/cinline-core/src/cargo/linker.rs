@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::cgu::{inline_cgu, unit_left_out};
-use super::own_codegen::{compile_units, UnitBitcode};
+use super::own_codegen::{compile_units, FreeCores, UnitBitcode};
 use super::record::{dir_for, Record, Unit};
 use super::{
     env_keys, exit_code, file_size, is_unit, log, strict, unit_bitcode, HelperSet, Outcome,
@@ -17,38 +17,118 @@ use crate::link::Codegen;
 use crate::toolchain::Rustc;
 use crate::{full_message, getenv, Error};
 
-/// What the wrapper handed over through the environment.
+/// The variables the rustc wrapper sets for rustc's linker: read from the
+/// environment by the linker, sent along by it to a link server.
+const HANDED: [&str; 9] = [
+    env_keys::RUSTC,
+    env_keys::MANIFESTS,
+    env_keys::CAPTURED,
+    env_keys::TARGET,
+    env_keys::CODEGEN,
+    env_keys::STEM,
+    env_keys::OUT_DIR,
+    env_keys::TEST,
+    env_keys::REAL_LINKER,
+];
+
+/// What the rustc wrapper handed the linker ([`HANDED`]).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub(super) struct Handed {
+    /// Each variable set, with its value's bytes.
+    vars: Vec<(String, Vec<u8>)>,
+}
+
+impl Handed {
+    /// This process's.
+    pub(super) fn from_env() -> Handed {
+        use std::os::unix::ffi::OsStringExt;
+        Handed {
+            vars: HANDED
+                .iter()
+                .filter_map(|key| Some((key.to_string(), getenv(key)?.into_vec())))
+                .collect(),
+        }
+    }
+
+    /// The variables `pairs` (key, value).
+    pub(super) fn from_pairs(pairs: Vec<(&str, OsString)>) -> Handed {
+        use std::os::unix::ffi::OsStringExt;
+        Handed {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.into_vec()))
+                .collect(),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<OsString> {
+        use std::os::unix::ffi::OsStringExt;
+        self.vars
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| OsString::from_vec(v.clone()))
+    }
+
+    /// The rustc the wrapper described.
+    fn rustc(&self) -> Option<Rustc> {
+        self.get(env_keys::RUSTC)
+            .and_then(|j| Rustc::from_json(&j.to_string_lossy()))
+    }
+
+    /// `{crate}{extra-filename}` of the crate being linked.
+    pub(super) fn stem(&self) -> String {
+        self.get(env_keys::STEM)
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// The crate's output directory.
+    fn out_dir(&self) -> Option<PathBuf> {
+        self.get(env_keys::OUT_DIR).map(PathBuf::from)
+    }
+
+    /// The real linker the wrapper named.
+    pub(super) fn real_linker(&self) -> OsString {
+        self.get(env_keys::REAL_LINKER)
+            .unwrap_or_else(|| "cc".into())
+    }
+
+    /// Whether the link is of a test harness (see [`links_a_test`]).
+    fn test(&self) -> bool {
+        self.get(env_keys::TEST).is_some_and(|v| v == "1")
+    }
+}
+
+/// What linking a crate takes besides its arguments.
 pub(super) struct Context {
     rustc: Rustc,
     helpers: HelperSet,
     codegen: Codegen,
 }
 
-/// The rustc the wrapper described.
-fn handed_rustc() -> Option<Rustc> {
-    getenv(env_keys::RUSTC).and_then(|j| Rustc::from_json(&j.to_string_lossy()))
-}
-
-fn context() -> crate::Result<Context> {
-    let rustc = match handed_rustc() {
+fn context(handed: &Handed) -> crate::Result<Context> {
+    let rustc = match handed.rustc() {
         Some(rustc) => rustc,
         None => Rustc::find()?,
     };
-    let manifests: Vec<PathBuf> = getenv(env_keys::MANIFESTS)
-        .map(|m| std::env::split_paths(&m).collect())
-        .unwrap_or_default();
-    let target = getenv(env_keys::TARGET)
+    let paths = |key: &str| -> Vec<PathBuf> {
+        handed
+            .get(key)
+            .map(|m| std::env::split_paths(&m).collect())
+            .unwrap_or_default()
+    };
+    let target = handed
+        .get(env_keys::TARGET)
         .map(|t| t.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let (mut helpers, skipped) = HelperSet::from_manifests(&manifests, &target, rustc.llvm);
-    let captured: Vec<PathBuf> = getenv(env_keys::CAPTURED)
-        .map(|m| std::env::split_paths(&m).collect())
-        .unwrap_or_default();
-    helpers.add_captured(&captured);
+    let (mut helpers, skipped) =
+        HelperSet::from_manifests(&paths(env_keys::MANIFESTS), &target, rustc.llvm);
+    helpers.add_captured(&paths(env_keys::CAPTURED));
     if let Some(skipped) = skipped.into_iter().next() {
         return Err(crate::Error::ManifestSkipped(Box::new(skipped)));
     }
-    let codegen = getenv(env_keys::CODEGEN)
+    let codegen = handed
+        .get(env_keys::CODEGEN)
         .and_then(|c| serde_json::from_str(&c.to_string_lossy()).ok())
         .unwrap_or_default();
     Ok(Context {
@@ -58,45 +138,41 @@ fn context() -> crate::Result<Context> {
     })
 }
 
+/// Loads the libLLVM of the rustc described in `handed`, if any.
+pub(super) fn preload(handed: &Handed) {
+    if let Some(rustc) = handed.rustc() {
+        let _ = crate::toolchain::load_libllvm(&rustc);
+    }
+}
+
 /// What the linker needs before it reads its arguments: rustc's libLLVM
 /// (loaded while the manifests are read, when `load_llvm`) and what the
-/// wrapper handed over.
-pub(super) fn load(load_llvm: bool) -> crate::Result<Context> {
+/// wrapper `handed` over.
+pub(super) fn load(handed: &Handed, load_llvm: bool) -> crate::Result<Context> {
     std::thread::scope(|s| {
-        if let Some(rustc) = handed_rustc().filter(|_| load_llvm) {
+        if let Some(rustc) = handed.rustc().filter(|_| load_llvm) {
             s.spawn(move || crate::toolchain::load_libllvm(&rustc).is_ok());
         }
-        context()
+        context(handed)
     })
 }
 
 /// `args`: the linker's arguments.
 pub(super) fn run(args: &[OsString]) -> Outcome {
-    let bitcode = !bitcode_units(args, &stem()).is_empty();
+    let handed = Handed::from_env();
+    let bitcode = !bitcode_units(args, &handed.stem()).is_empty();
     let scratch = match tempfile::tempdir() {
         Ok(scratch) => scratch,
         // rustc's objects link as they are; its bitcode cannot.
-        Err(_) if !bitcode => return run_real_linker(&real_linker(), args),
+        Err(_) if !bitcode => return run_real_linker(&handed.real_linker(), args),
         Err(e) => return Outcome::failed(format!("cannot create a temporary directory: {e}")),
     };
     // rustc's libLLVM, which generating the bitcode units needs first.
-    let context = load(bitcode);
-    match link_line(args, context, scratch.path()) {
-        Ok(line) => run_real_linker(&real_linker(), &line),
+    let context = load(&handed, bitcode);
+    match link_line(args, &handed, context, scratch.path(), FreeCores::Jobserver) {
+        Ok(line) => run_real_linker(&handed.real_linker(), &line),
         Err(outcome) => outcome,
     }
-}
-
-/// The real linker the wrapper named.
-pub(super) fn real_linker() -> OsString {
-    getenv(env_keys::REAL_LINKER).unwrap_or_else(|| "cc".into())
-}
-
-/// `{crate}{extra-filename}` of the crate being linked.
-fn stem() -> String {
-    getenv(env_keys::STEM)
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 /// The real linker's arguments: `args` with this crate's units replaced by
@@ -104,19 +180,22 @@ fn stem() -> String {
 /// the record written; or how the link ends without the real linker.
 pub(super) fn link_line(
     args: &[OsString],
+    handed: &Handed,
     context: crate::Result<Context>,
     scratch: &Path,
+    free: FreeCores,
 ) -> Result<Vec<OsString>, Outcome> {
-    let stem = stem();
+    let stem = handed.stem();
     let crate_name = stem.split('-').next().unwrap_or_default().to_string();
-    if let Some(out_dir) = getenv(env_keys::OUT_DIR) {
-        crate::inline_attrs::keep_probes_in(super::probes_dir(Path::new(&out_dir)));
+    let out_dir = handed.out_dir();
+    if let Some(out_dir) = &out_dir {
+        crate::inline_attrs::keep_probes_in(super::probes_dir(out_dir));
     }
     let mut record = Record {
         crate_name: crate_name.clone(),
         stem: stem.clone(),
         kind: "link".into(),
-        test: links_a_test(),
+        test: handed.test(),
         ..Record::default()
     };
     let mut new_args = args.to_vec();
@@ -125,7 +204,15 @@ pub(super) fn link_line(
     match context {
         Ok(ctx) if !bitcode.is_empty() => {
             log(|| format!("linking `{stem}`: {:?}", new_args));
-            match generate(&bitcode, &crate_name, &ctx, scratch, &mut new_args) {
+            let generated = generate(
+                &bitcode,
+                &crate_name,
+                &ctx,
+                (scratch, out_dir.as_deref()),
+                free,
+                &mut new_args,
+            );
+            match generated {
                 Ok(units) => {
                     new_args.retain(|a| !is_plugin_option(a));
                     record.units = units;
@@ -153,8 +240,8 @@ pub(super) fn link_line(
     }
     // rustc hides what a linker prints when it succeeds: the rustc
     // wrapper reads this record and tells the user.
-    if let Some(out_dir) = getenv(env_keys::OUT_DIR) {
-        let _ = record.write(&dir_for(Path::new(&out_dir)));
+    if let Some(out_dir) = &out_dir {
+        let _ = record.write(&dir_for(out_dir));
     }
     if strict() && record.incomplete() {
         return Err(Outcome::strict_failure(
@@ -167,7 +254,13 @@ pub(super) fn link_line(
         // wrapper builds the crate again as cargo asked.
         return Err(Outcome::failed(record.failures.join("; ")));
     }
-    log(|| format!("running {} {:?}", real_linker().to_string_lossy(), new_args));
+    log(|| {
+        format!(
+            "running {} {:?}",
+            handed.real_linker().to_string_lossy(),
+            new_args
+        )
+    });
     Ok(new_args)
 }
 
@@ -175,7 +268,7 @@ pub(super) fn link_line(
 /// record is then the harness's, which the crate's own (linked at the same
 /// time, by another rustc) must not take for an old one of its own.
 pub(super) fn links_a_test() -> bool {
-    getenv(env_keys::TEST).is_some_and(|v| v == "1")
+    Handed::from_env().test()
 }
 
 /// Runs the real linker with `args` and passes its exit code through.
@@ -214,6 +307,13 @@ pub(super) struct BitcodeUnit {
     name: String,
 }
 
+impl BitcodeUnit {
+    /// Its path.
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 /// This crate's bitcode objects among the linker's `args`; the allocator
 /// shim is one of them.
 pub(super) fn bitcode_units(args: &[OsString], stem: &str) -> Vec<BitcodeUnit> {
@@ -237,26 +337,28 @@ pub(super) fn bitcode_units(args: &[OsString], stem: &str) -> Vec<BitcodeUnit> {
 /// Generates the objects of the bitcode `units` into `scratch` (beside the
 /// bitcode under `CINLINE_SAVE_TEMPS`) and puts them in their place among
 /// the linker's `args`; the records of the units that called helpers.
+/// `out_dir`: the crate's output directory, if known; `free`: the cores
+/// the parts of a small unit may use.
 fn generate(
     units: &[BitcodeUnit],
     crate_name: &str,
     ctx: &Context,
-    scratch: &Path,
+    (scratch, out_dir): (&Path, Option<&Path>),
+    free: FreeCores,
     args: &mut Vec<OsString>,
 ) -> crate::Result<Vec<Unit>> {
     let named: Vec<(&str, UnitBitcode<'_>)> = units
         .iter()
         .map(|u| (u.name.as_str(), UnitBitcode::File(&u.path)))
         .collect();
-    let out_dir = getenv(env_keys::OUT_DIR).map(PathBuf::from);
     let compiled = compile_units(
         crate_name,
         &named,
         &ctx.rustc,
         &ctx.helpers,
         &ctx.codegen,
-        true,
-        out_dir.as_deref(),
+        Some(free),
+        out_dir,
     )?;
     let mut records = Vec::new();
     let mut objects: Vec<(usize, Vec<PathBuf>)> = Vec::new();

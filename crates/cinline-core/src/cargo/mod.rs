@@ -68,6 +68,12 @@ pub(crate) mod env_keys {
     /// Set by the rustc wrapper for the link server it starts
     /// (`link_server`): the directory the objects are generated into.
     pub const LINK_SERVER: &str = "__CINLINE_LINK_SERVER";
+    /// Set with [`LINK_SERVER`] for a link server that serves a whole
+    /// build.
+    pub const LINK_SERVER_BUILD: &str = "__CINLINE_LINK_SERVER_BUILD";
+    /// Set by `cargo cinline` for cargo: the socket of the build's link
+    /// server.
+    pub const BUILD_SOCKET: &str = "__CINLINE_BUILD_SOCKET";
     /// Set for rustc by the wrapper: the link server's socket.
     pub const LINK_SOCKET: &str = "__CINLINE_LINK_SOCKET";
     /// Set by the supervisor for its worker: the scratch directory

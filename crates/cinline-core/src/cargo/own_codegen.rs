@@ -186,7 +186,7 @@ pub(super) fn compile_archive(
         rustc,
         helpers,
         codegen,
-        false,
+        None,
         Some(&inv.out_dir),
     )? {
         record.units.extend(compiled.unit);
@@ -218,11 +218,38 @@ impl UnitBitcode<'_> {
     }
 }
 
+/// Where the cores for the extra parts of a small unit come from
+/// ([`parts_of`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum FreeCores {
+    /// Tokens read from cargo's jobserver, held until the parts are done.
+    Jobserver,
+    /// This many, held by the process that asked for the link (a link
+    /// server has no jobserver of its own).
+    Held(usize),
+}
+
+/// How many cores beyond one the units of `sizes` bytes of bitcode could
+/// use ([`parts_of`]): what a linker asks cargo's jobserver for before it
+/// hands its link to a link server.
+pub(super) fn cores_wanted(sizes: &[u64]) -> crate::Result<usize> {
+    if crate::env::unit_parts()?.is_some() {
+        return Ok(0);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Ok(sizes
+        .iter()
+        .filter(|&&size| size < PART_SIZE)
+        .map(|&size| cores.min((size / PART_SHARE) as usize).saturating_sub(1))
+        .sum())
+}
+
 /// The objects of the bitcode `units` (name, bitcode) of the crate
 /// `crate_name`, generated on as many threads as there are cores (each
 /// with its own LLVM context), in the order of their names; the first
-/// error if any fails. With `split`, a unit may be generated in several
-/// parts at once ([`parts_of`]), each its own object. A unit generated
+/// error if any fails. With `split` (where the cores for a small unit's
+/// parts come from), a unit may be generated in several parts at once
+/// ([`parts_of`]), each its own object. A unit generated
 /// whole that calls no helper is kept in, or taken back from, the store
 /// beside the crate's records in `out_dir`, if known ([`KeptObjects`]).
 pub(super) fn compile_units(
@@ -231,7 +258,7 @@ pub(super) fn compile_units(
     rustc: &Rustc,
     helpers: &HelperSet,
     codegen: &Codegen,
-    split: bool,
+    split: Option<FreeCores>,
     out_dir: Option<&Path>,
 ) -> crate::Result<Vec<Compiled>> {
     let kept = match out_dir {
@@ -251,19 +278,30 @@ pub(super) fn compile_units(
         && crate::env::engine()? != Some(crate::link::Engine::LlvmTools);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // Parts are cut by the in-process engine only.
-    let split = split && in_process;
+    let split = split.filter(|_| in_process);
     // The cores a small unit's extra parts run on, held until every part
     // is generated.
-    let jobserver = split.then(Jobserver::from_env).flatten();
+    let jobserver = matches!(split, Some(FreeCores::Jobserver))
+        .then(Jobserver::from_env)
+        .flatten();
+    let mut held = match split {
+        Some(FreeCores::Held(n)) => n,
+        _ => 0,
+    };
     let mut tokens = Vec::new();
+    let mut cores_used = 0;
     let mut jobs: Vec<Job<'_>> = Vec::new();
     for (name, bitcode) in units {
         let size = bitcode.size();
-        let count = if split {
+        let count = if split.is_some() {
             parts_of(size, cores, || {
                 let token = jobserver.as_ref().and_then(Jobserver::try_acquire);
-                let free = token.is_some();
+                let free = token.is_some() || held > 0;
+                if token.is_none() && held > 0 {
+                    held -= 1;
+                }
                 tokens.extend(token);
+                cores_used += usize::from(free);
                 free
             })?
         } else {
@@ -291,7 +329,7 @@ pub(super) fn compile_units(
             units.len(),
             bytes / 1024,
             jobs.len(),
-            tokens.len()
+            cores_used
         )
     });
     let next = std::sync::atomic::AtomicUsize::new(0);

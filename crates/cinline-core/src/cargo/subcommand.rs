@@ -134,7 +134,17 @@ pub fn exec_cargo(args: &[OsString], note: &mut dyn FnMut(String)) -> Subcommand
     match cargo_command(args, note) {
         Ok(mut cmd) => {
             use std::os::unix::process::CommandExt;
-            SubcommandError::RunCargo(cmd.exec())
+            // The build's link server: it outlives this process, which
+            // becomes cargo, and ends with cargo (dropped only if cargo
+            // cannot start).
+            let server = super::link_server::Server::bind().map(|mut server| {
+                server.start(super::link_server::Scope::Build, &[]);
+                cmd.env(env_keys::BUILD_SOCKET, server.socket());
+                server
+            });
+            let error = cmd.exec();
+            drop(server);
+            SubcommandError::RunCargo(error)
         }
         Err(e) => e,
     }

@@ -409,6 +409,7 @@ fn handle(
     // A binary's link prepared while rustc runs (`link_server`); dropped
     // (stopped if still waiting) when this function returns, after rustc.
     let mut server = None;
+    let mut build_server = None;
     let mut env = Vec::new();
     if inv.links() {
         let me = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("cinline"));
@@ -417,9 +418,16 @@ fn handle(
         env = linker_env(inv, rustc, helpers, target, &codegen);
         cmd.envs(env.iter().map(|(k, v)| (k, v)));
         if once == Some(Once::Linked) {
-            server = link_server::Server::bind();
-            if let Some(server) = &server {
-                cmd.env(env_keys::LINK_SOCKET, server.socket());
+            // The build's server (`cargo cinline`), else one of the crate's.
+            build_server = getenv(env_keys::BUILD_SOCKET).map(PathBuf::from);
+            if build_server.is_none() {
+                server = link_server::Server::bind();
+            }
+            let socket = build_server
+                .as_deref()
+                .or(server.as_ref().map(link_server::Server::socket));
+            if let Some(socket) = socket {
+                cmd.env(env_keys::LINK_SOCKET, socket);
             }
         }
     }
@@ -438,7 +446,10 @@ fn handle(
             let _ = crate::toolchain::load_libllvm(rustc);
         }
         if let Some(server) = &mut server {
-            server.start(&env);
+            server.start(link_server::Scope::Crate, &env);
+        }
+        if let Some(socket) = &build_server {
+            link_server::prepare(socket, env);
         }
     };
     let output = match stream::output(&mut cmd, !own_codegen, preload) {
