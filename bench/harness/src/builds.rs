@@ -174,6 +174,21 @@ fn wait_for_quiet() {
     }
 }
 
+/// Makes this process the reaper of its descendants' orphans: a process
+/// a build leaves behind (`cargo cinline`'s link server, which ends with
+/// cargo) is then waited for here, and its CPU time counted in the
+/// build's ([`children_cpu_s`]), not lost to init.
+pub fn adopt_orphans() -> Result<()> {
+    nix::sys::prctl::set_child_subreaper(true).context("cannot become a child subreaper")
+}
+
+/// Waits for the orphans of the build just ended (see [`adopt_orphans`]):
+/// they end with it. The wall time is the build command's; their CPU time
+/// is the build's.
+fn reap_orphans() {
+    while nix::sys::wait::waitpid(None, None).is_ok() {}
+}
+
 /// Runs `cmd`, its output to `log`; its times.
 pub fn timed(mut cmd: Command, log: &Path) -> Result<Timing> {
     let file = std::fs::File::create(log)?;
@@ -184,6 +199,7 @@ pub fn timed(mut cmd: Command, log: &Path) -> Result<Timing> {
         .status()
         .with_context(|| format!("cannot run {cmd:?}"))?;
     let wall_s = start.elapsed().as_secs_f64();
+    reap_orphans();
     let cpu_s = children_cpu_s() - cpu0;
     let others = (machine_busy_s() - busy0 - cpu_s).max(0.0);
     if !status.success() {

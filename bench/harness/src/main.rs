@@ -501,6 +501,7 @@ fn program_output(runner: &Runner, program: &Workspace, mode: Mode) -> Option<St
 fn run() -> Result<bool> {
     let started = Instant::now();
     let o = parse_options()?;
+    builds::adopt_orphans()?;
     let tools = preflight(&o)?;
     let logs = o.target_root.join("logs");
     std::fs::create_dir_all(&logs)?;

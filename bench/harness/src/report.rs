@@ -282,7 +282,8 @@ fn markdown(r: &Results, tools: &Tools) -> String {
     });
     out.push_str(
         "\n## Build times\n\nEach round builds every mode once, in an order rotating from round to round; a ratio is \
-         taken within a round. CPU time is user + system of the build's processes; \"others\" is how many cores other \
+         taken within a round. CPU time is user + system of the build's processes, `cargo cinline`'s link server (which \
+         ends with cargo) included; \"others\" is how many cores other \
          processes kept busy meanwhile (where well above 0, compare the CPU times).\n",
     );
     for s in &r.series {
