@@ -258,6 +258,8 @@ fn the_link_is_prepared_while_rustc_runs() {
     assert_eq!(pid(ready), pid(generated), "{log}");
     assert_ne!(pid(asked), pid(generated), "{log}");
     assert!(!log.contains("did not answer"), "{log}");
+    // The server read the program's manifests as its rustc started.
+    assert!(!log.contains("not prepared"), "{log}");
 }
 
 /// The build's link server ends with cargo, and its directory (its

@@ -17,8 +17,9 @@
 //! - **the build's**, when `cargo cinline` started one before cargo
 //!   ([`Server::start`] with [`Scope::Build`]): it lives as long as cargo,
 //!   loads rustc's libLLVM once, when the first rustc wrapper of a binary
-//!   asks it to prepare ([`prepare`], sent as rustc starts), and serves
-//!   every link of the build, each on its own threads;
+//!   asks it to prepare ([`prepare`], sent as rustc starts: the binary's
+//!   manifests are read then too), and serves every link of the build,
+//!   each on its own threads;
 //! - **the crate's** otherwise ([`Scope::Crate`]: `RUSTC_WRAPPER` set by
 //!   hand): the rustc wrapper of the binary starts it with rustc; it loads
 //!   libLLVM and the manifests while rustc compiles, answers the one
@@ -42,6 +43,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 use super::jobserver::Jobserver;
 use super::outcome::Message;
@@ -52,8 +54,8 @@ use crate::getenv;
 /// What a link server is asked.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 enum Request {
-    /// Load the libLLVM of the rustc described in `handed` (a rustc
-    /// wrapper, as rustc starts): nothing is answered.
+    /// Prepare the link described by `handed` (a rustc wrapper, as rustc
+    /// starts): nothing is answered.
     Prepare { handed: linker::Handed },
     /// The link of rustc's linker.
     Link {
@@ -192,15 +194,17 @@ pub(super) fn serve() -> Outcome {
             let context = linker::load(&handed, true);
             log(|| "link server ready".into());
             match listener.accept() {
-                Ok((stream, _)) => answer(stream, Some(context)),
+                Ok((stream, _)) => answer(stream, Ready::Crate(Box::new(context))),
                 Err(e) => return Outcome::failed(format!("the link server could not answer: {e}")),
             }
         }
         Scope::Build => {
             end_with_the_build(&dir);
             log(|| "link server ready for the build".into());
+            let prepared = Arc::new(Prepared::default());
             for stream in listener.incoming().flatten() {
-                std::thread::spawn(move || answer(stream, None));
+                let prepared = prepared.clone();
+                std::thread::spawn(move || answer(stream, Ready::Build(&prepared)));
             }
         }
     }
@@ -224,16 +228,48 @@ fn end_with_the_build(dir: &Path) {
     });
 }
 
-/// Answers one request on `stream`. `context`: what a crate's server
-/// prepared for its one link (a build's server prepares each link itself).
-fn answer(mut stream: UnixStream, context: Option<crate::Result<linker::Context>>) {
+/// What a build's server prepared for the links to come: each binary's
+/// context (libLLVM loaded, manifests read) as its rustc started, taken by
+/// its link.
+#[derive(Default)]
+struct Prepared(Mutex<Vec<(linker::Handed, linker::Context)>>);
+
+impl Prepared {
+    fn keep(&self, handed: linker::Handed, context: linker::Context) {
+        if let Ok(mut kept) = self.0.lock() {
+            kept.push((handed, context));
+        }
+    }
+
+    fn take(&self, handed: &linker::Handed) -> Option<linker::Context> {
+        let mut kept = self.0.lock().ok()?;
+        let at = kept.iter().position(|(h, _)| h == handed)?;
+        Some(kept.swap_remove(at).1)
+    }
+}
+
+/// What a server has ready for a link.
+enum Ready<'a> {
+    /// A crate's server: the context of its one link.
+    Crate(Box<crate::Result<linker::Context>>),
+    /// The build's: what its prepare requests made.
+    Build(&'a Prepared),
+}
+
+/// Answers one request on `stream`, with what the server has `ready`.
+fn answer(mut stream: UnixStream, ready: Ready<'_>) {
     let mut request = Vec::new();
     if stream.read_to_end(&mut request).is_err() {
         return;
     }
     let reply = match serde_json::from_slice::<Request>(&request) {
         Ok(Request::Prepare { handed }) => {
-            linker::preload(&handed);
+            if let Ready::Build(prepared) = &ready {
+                // A context that cannot be had: the link will say why.
+                if let Ok(context) = linker::load(&handed, true) {
+                    prepared.keep(handed, context);
+                }
+            }
             return;
         }
         Ok(Request::Link {
@@ -243,7 +279,16 @@ fn answer(mut stream: UnixStream, context: Option<crate::Result<linker::Context>
             objects,
         }) => {
             let args: Vec<OsString> = args.into_iter().map(OsString::from_vec).collect();
-            let context = context.unwrap_or_else(|| linker::load(&handed, true));
+            let context = match ready {
+                Ready::Crate(context) => *context,
+                Ready::Build(prepared) => match prepared.take(&handed) {
+                    Some(context) => Ok(context),
+                    None => {
+                        log(|| format!("link of `{}`: not prepared", handed.stem()));
+                        linker::load(&handed, true)
+                    }
+                },
+            };
             let free = FreeCores::Held(free_cores);
             match linker::link_line(&args, &handed, context, &objects, free) {
                 Ok(line) => Reply {
@@ -264,8 +309,9 @@ fn answer(mut stream: UnixStream, context: Option<crate::Result<linker::Context>
 }
 
 /// In a rustc wrapper, as rustc starts: asks the build's server at
-/// `socket` to load the libLLVM of the rustc described in `handed` (the
-/// variables the linker gets), without waiting.
+/// `socket` to prepare the link of the binary described by `handed` (the
+/// variables its linker gets): libLLVM loaded, manifests read. Without
+/// waiting.
 pub(super) fn prepare(socket: &Path, handed: Vec<(&str, OsString)>) {
     let handed = linker::Handed::from_pairs(handed);
     if let (Ok(mut stream), Ok(request)) = (

@@ -32,7 +32,7 @@ const HANDED: [&str; 9] = [
 ];
 
 /// What the rustc wrapper handed the linker ([`HANDED`]).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Handed {
     /// Each variable set, with its value's bytes.
     vars: Vec<(String, Vec<u8>)>,
@@ -50,13 +50,19 @@ impl Handed {
         }
     }
 
-    /// The variables `pairs` (key, value).
+    /// Those of the variables `pairs` (key, value) the linker reads, in
+    /// the order [`Handed::from_env`] gives them, and as it reads them (an
+    /// empty value is no value): the same handing compares equal.
     pub(super) fn from_pairs(pairs: Vec<(&str, OsString)>) -> Handed {
         use std::os::unix::ffi::OsStringExt;
+        let mut pairs = pairs;
         Handed {
-            vars: pairs
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.into_vec()))
+            vars: HANDED
+                .iter()
+                .filter_map(|key| {
+                    let at = pairs.iter().position(|(k, v)| k == key && !v.is_empty())?;
+                    Some((key.to_string(), pairs.swap_remove(at).1.into_vec()))
+                })
                 .collect(),
         }
     }
@@ -136,13 +142,6 @@ fn context(handed: &Handed) -> crate::Result<Context> {
         helpers,
         codegen,
     })
-}
-
-/// Loads the libLLVM of the rustc described in `handed`, if any.
-pub(super) fn preload(handed: &Handed) {
-    if let Some(rustc) = handed.rustc() {
-        let _ = crate::toolchain::load_libllvm(&rustc);
-    }
 }
 
 /// What the linker needs before it reads its arguments: rustc's libLLVM
