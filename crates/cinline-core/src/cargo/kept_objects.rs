@@ -85,12 +85,16 @@ impl KeptObjects {
     }
 
     /// The object kept for the unit `unit` if it was made from the same
-    /// inputs as `bitcode` now.
-    pub(super) fn get(&self, unit: &str, bitcode: &[u8]) -> Option<Vec<u8>> {
+    /// inputs as its `bitcode` now (read only if an object is kept).
+    pub(super) fn get(
+        &self,
+        unit: &str,
+        bitcode: impl FnOnce() -> Option<Vec<u8>>,
+    ) -> Option<Vec<u8>> {
         let kept = std::fs::read(self.path(unit)).ok()?;
         let at = kept.iter().position(|&b| b == SEPARATOR)?;
-        let object =
-            (&kept[..at] == self.inputs(bitcode).as_bytes()).then(|| kept[at + 1..].to_vec());
+        let inputs = self.inputs(&bitcode()?);
+        let object = (&kept[..at] == inputs.as_bytes()).then(|| kept[at + 1..].to_vec());
         log(|| {
             format!(
                 "unit {unit}: {}",
@@ -131,26 +135,33 @@ mod tests {
         }
     }
 
+    fn get(kept: &KeptObjects, unit: &str, bitcode: &[u8]) -> Option<Vec<u8>> {
+        kept.get(unit, || Some(bitcode.to_vec()))
+    }
+
     #[test]
     fn an_object_comes_back_only_for_the_same_inputs() {
         let dir = tempfile::tempdir().unwrap();
         let kept = store(dir.path(), "llvm 22\n");
-        assert_eq!(kept.get("u.rcgu.o", b"bitcode"), None);
+        assert_eq!(get(&kept, "u.rcgu.o", b"bitcode"), None);
         kept.put("u.rcgu.o", b"bitcode", b"\0object\0");
         assert_eq!(
-            kept.get("u.rcgu.o", b"bitcode").as_deref(),
+            get(&kept, "u.rcgu.o", b"bitcode").as_deref(),
             Some(&b"\0object\0"[..])
         );
         // Another unit, other bitcode, other options: generated again.
-        assert_eq!(kept.get("v.rcgu.o", b"bitcode"), None);
-        assert_eq!(kept.get("u.rcgu.o", b"bitcodf"), None);
+        assert_eq!(get(&kept, "v.rcgu.o", b"bitcode"), None);
+        assert_eq!(get(&kept, "u.rcgu.o", b"bitcodf"), None);
         assert_eq!(
-            store(dir.path(), "llvm 23\n").get("u.rcgu.o", b"bitcode"),
+            get(&store(dir.path(), "llvm 23\n"), "u.rcgu.o", b"bitcode"),
             None
         );
         // A unit's new object replaces its old one.
         kept.put("u.rcgu.o", b"other", b"new");
-        assert_eq!(kept.get("u.rcgu.o", b"bitcode"), None);
-        assert_eq!(kept.get("u.rcgu.o", b"other").as_deref(), Some(&b"new"[..]));
+        assert_eq!(get(&kept, "u.rcgu.o", b"bitcode"), None);
+        assert_eq!(
+            get(&kept, "u.rcgu.o", b"other").as_deref(),
+            Some(&b"new"[..])
+        );
     }
 }

@@ -233,15 +233,16 @@ pub(super) enum FreeCores {
 /// use ([`parts_of`]): what a linker asks cargo's jobserver for before it
 /// hands its link to a link server.
 pub(super) fn cores_wanted(sizes: &[u64]) -> crate::Result<usize> {
-    if crate::env::unit_parts()?.is_some() {
-        return Ok(0);
-    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    Ok(sizes
-        .iter()
-        .filter(|&&size| size < PART_SIZE)
-        .map(|&size| cores.min((size / PART_SHARE) as usize).saturating_sub(1))
-        .sum())
+    // Every core `parts_of` would ask for, were each one free.
+    let mut wanted = 0;
+    for &size in sizes {
+        parts_of(size, cores, || {
+            wanted += 1;
+            true
+        })?;
+    }
+    Ok(wanted)
 }
 
 /// The objects of the bitcode `units` (name, bitcode) of the crate
@@ -295,12 +296,14 @@ pub(super) fn compile_units(
         let size = bitcode.size();
         let count = if split.is_some() {
             parts_of(size, cores, || {
-                let token = jobserver.as_ref().and_then(Jobserver::try_acquire);
-                let free = token.is_some() || held > 0;
-                if token.is_none() && held > 0 {
-                    held -= 1;
-                }
-                tokens.extend(token);
+                let free = match &jobserver {
+                    Some(jobserver) => jobserver.try_acquire().map(|t| tokens.push(t)).is_some(),
+                    None if held > 0 => {
+                        held -= 1;
+                        true
+                    }
+                    None => false,
+                };
                 cores_used += usize::from(free);
                 free
             })?
@@ -453,16 +456,14 @@ fn link_job(
             path
         }
     };
-    // A unit's bitcode, when its object may be kept.
-    let whole = match (kept, &job.part, job.bitcode) {
-        (None, _, _) | (_, Some(_), _) => None,
-        (Some(kept), None, UnitBitcode::Bytes(data)) => Some((kept, data.to_vec())),
-        (Some(kept), None, UnitBitcode::File(path)) => std::fs::read(path).ok().map(|d| (kept, d)),
+    // The store, for a unit generated whole; its bitcode is read only
+    // where an object is kept, or is to be.
+    let kept = kept.filter(|_| job.part.is_none());
+    let bytes = || match job.bitcode {
+        UnitBitcode::Bytes(data) => Some(data.to_vec()),
+        UnitBitcode::File(path) => std::fs::read(path).ok(),
     };
-    if let Some(object) = whole
-        .as_ref()
-        .and_then(|(kept, data)| kept.get(job.name, data))
-    {
+    if let Some(object) = kept.and_then(|kept| kept.get(job.name, bytes)) {
         return Ok(Linked {
             bitcode,
             object,
@@ -490,10 +491,10 @@ fn link_job(
         rustc,
     )?;
     let object = std::fs::read(&output).map_err(Error::read(&output))?;
-    if let Some((kept, data)) =
-        whole.filter(|_| outcome.helper_calls == 0 && outcome.warnings.is_empty())
-    {
-        kept.put(job.name, &data, &object);
+    if let Some(kept) = kept.filter(|_| outcome.helper_calls == 0 && outcome.warnings.is_empty()) {
+        if let Some(data) = bytes() {
+            kept.put(job.name, &data, &object);
+        }
     }
     Ok(Linked {
         bitcode,
