@@ -310,8 +310,23 @@ fn fact_of(object: &std::path::Path, fact: &str) -> usize {
                 .count();
             count
         }
-        _ => panic!("unknown fact `{fact}` (tests/fixtures/cases/README.md)"),
+        _ => match fact.strip_prefix("bytes ") {
+            Some(name) => symbol_size(object, name.trim()),
+            None => panic!("unknown fact `{fact}` (tests/fixtures/cases/README.md)"),
+        },
     }
+}
+
+/// The size in bytes of the symbol `name` in `object`.
+fn symbol_size(object: &std::path::Path, name: &str) -> usize {
+    use object::{Object, ObjectSymbol};
+    let data = std::fs::read(object).unwrap();
+    let file = object::File::parse(&*data).unwrap();
+    let symbol = file
+        .symbols()
+        .find(|s| s.name() == Ok(name))
+        .unwrap_or_else(|| panic!("{}: no symbol `{name}`", object.display()));
+    symbol.size() as usize
 }
 
 /// Every folder of `tests/fixtures/cases`: its helpers and caller built,
@@ -377,9 +392,11 @@ fn every_case_folder_holds() {
                     continue;
                 }
                 let actual = fact_of(&object, fact);
-                let holds = match value.strip_prefix('>') {
-                    Some(n) => actual > n.trim().parse::<usize>().unwrap(),
-                    None => actual == value.parse::<usize>().unwrap(),
+                let number = |n: &str| n.trim().parse::<usize>().unwrap();
+                let holds = match (value.strip_prefix('>'), value.strip_prefix('<')) {
+                    (Some(n), _) => actual > number(n),
+                    (_, Some(n)) => actual < number(n),
+                    _ => actual == number(value),
                 };
                 assert!(
                     holds,

@@ -19,18 +19,21 @@ fn caller_pipeline(opt: OptLevel) -> Option<&'static str> {
         OptLevel::Less => Some("sroa,early-cse,instcombine<no-verify-fixpoint>,simplifycfg"),
         // `no-verify-fixpoint`: a lone instcombine checks that one run reached a
         // fixpoint and aborts the process otherwise (`default<O2>` does not).
-        // The function simplification and loop optimization steps of
-        // `default<O2>`, in its order: measured to give the same machine
-        // code as the whole pipeline on the helper-calling loops of the tests
-        // (jump threading removes the tests a helper's return value repeats,
-        // as in `refcount_dec_and_test` loops).
+        // The steps of `default<O2>` that inlined code gives work to, in
+        // its order: scalar clean-up (jump threading removes the tests a
+        // helper's return value repeats, as in `refcount_dec_and_test`
+        // loops), loop-invariant motion, redundant loads, then
+        // vectorization and unrolling of loops whose calls are gone.
+        // Measured on the benchmark's callers, examples/liburing's `main`
+        // and loops over slices: the same machine code as the 25 passes of
+        // the function simplification and loop optimization steps, for 61%
+        // of their instructions (callgrind, liburing's `main`: 61 M against
+        // 101 M).
         _ => Some(
             "sroa,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>,\
-             jump-threading,correlated-propagation,simplifycfg,loop-mssa(licm,loop-rotate),\
-             loop(loop-idiom,indvars,loop-deletion,loop-unroll-full),sroa,gvn,sccp,\
-             instcombine<no-verify-fixpoint>,jump-threading,correlated-propagation,simplifycfg,\
-             loop-rotate,loop-vectorize,instcombine<no-verify-fixpoint>,simplifycfg,slp-vectorizer,\
-             instcombine<no-verify-fixpoint>,loop-unroll,instcombine<no-verify-fixpoint>,simplifycfg",
+             jump-threading,correlated-propagation,simplifycfg,loop-mssa(licm,loop-rotate),gvn,\
+             instcombine<no-verify-fixpoint>,loop-vectorize,slp-vectorizer,loop-unroll,\
+             instcombine<no-verify-fixpoint>,simplifycfg",
         ),
     }
 }
