@@ -24,6 +24,32 @@ pub struct BitcodeFile {
     pub intact: bool,
 }
 
+/// A content's length and a 128-bit hash of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fingerprint {
+    /// The length in bytes.
+    pub len: u64,
+    /// The hash.
+    pub hash: u128,
+}
+
+impl Fingerprint {
+    /// The fingerprint of `bytes`.
+    pub fn of(bytes: &[u8]) -> Fingerprint {
+        use std::hash::{Hash, Hasher};
+        let half = |seed: u8| {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            seed.hash(&mut hasher);
+            bytes.hash(&mut hasher);
+            hasher.finish()
+        };
+        Fingerprint {
+            len: bytes.len() as u64,
+            hash: u128::from(half(1)) << 64 | u128::from(half(2)),
+        }
+    }
+}
+
 /// The `IDENTIFICATION_BLOCK` id and its `STRING` record code.
 const IDENTIFICATION_BLOCK: u32 = 13;
 const IDENTIFICATION_STRING: u64 = 1;
@@ -81,6 +107,13 @@ impl BitcodeFile {
             version,
             intact,
         })
+    }
+
+    /// Its bytes' length and a 128-bit hash of them (two differently
+    /// seeded 64-bit hashes): what tells two contents apart where a
+    /// result is kept for the same bitcode.
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::of(&self.bytes)
     }
 
     /// Reads a bitcode file that LLVM `engine` must be able to parse.

@@ -259,15 +259,18 @@ mod kept {
 
     use super::ProbeKey;
 
-    /// The question, in full: the key and what else decides the answer.
-    fn question(key: &ProbeKey) -> String {
+    /// What decides every kept answer besides its question: this cinline
+    /// and the libLLVM loaded.
+    fn preamble() -> String {
         let llvm = cinline_llvm::Llvm::loaded()
             .map(|l| format!("{} {}", l.path().display(), l.version()))
             .unwrap_or_default();
-        format!(
-            "cinline {} inline probe\nllvm {llvm}\n{key:?}\n",
-            env!("CARGO_PKG_VERSION")
-        )
+        format!("cinline {}\nllvm {llvm}\n", env!("CARGO_PKG_VERSION"))
+    }
+
+    /// The question, in full: the key and what else decides the answer.
+    fn question(key: &ProbeKey) -> String {
+        format!("inline probe\n{key:?}\n")
     }
 
     /// The file for `question` in `dir`, named by its hash.
@@ -277,26 +280,50 @@ mod kept {
         dir.join(format!("{:016x}", hasher.finish()))
     }
 
+    /// The answer kept in `dir` for `question`, if any.
+    pub(super) fn answer(dir: &Path, question: &str) -> Option<String> {
+        let question = preamble() + question;
+        let text = std::fs::read_to_string(file(dir, &question)).ok()?;
+        text.strip_prefix(question.as_str()).map(str::to_string)
+    }
+
+    /// Keeps `answer` to `question` in `dir`; a failure only means asking
+    /// again.
+    pub(super) fn keep(dir: &Path, question: &str, answer: &str) {
+        let question = preamble() + question;
+        let _ = std::fs::create_dir_all(dir);
+        let _ = crate::write_atomic(
+            &file(dir, &question),
+            format!("{question}{answer}").as_bytes(),
+        );
+    }
+
     /// The answer kept in `dir` for `key`, if any.
     pub(super) fn get(dir: &Path, key: &ProbeKey) -> Option<bool> {
-        let question = question(key);
-        let text = std::fs::read_to_string(file(dir, &question)).ok()?;
-        match text.strip_prefix(question.as_str())? {
+        match answer(dir, &question(key))?.as_str() {
             "true" => Some(true),
             "false" => Some(false),
             _ => None,
         }
     }
 
-    /// Keeps `answer` for `key` in `dir`; a failure only means asking
-    /// again.
+    /// Keeps `answer` for `key` in `dir`.
     pub(super) fn put(dir: &Path, key: &ProbeKey, answer: bool) {
-        let question = question(key);
-        let _ = std::fs::create_dir_all(dir);
-        let _ = crate::write_atomic(
-            &file(dir, &question),
-            format!("{question}{answer}").as_bytes(),
-        );
+        keep(dir, &question(key), &answer.to_string());
+    }
+}
+
+/// The answer to `question` that a process of this build (the directory
+/// [`keep_probes_in`] named) kept, for this cinline and libLLVM.
+pub(crate) fn kept_answer(question: &str) -> Option<String> {
+    kept::answer(PROBE_DIR.get()?, question)
+}
+
+/// Keeps `answer` to `question` for the build's other processes (nothing
+/// without [`keep_probes_in`]).
+pub(crate) fn keep_answer(question: &str, answer: &str) {
+    if let Some(dir) = PROBE_DIR.get() {
+        kept::keep(dir, question, answer);
     }
 }
 

@@ -18,7 +18,6 @@
 //! from the same build or none. A unit that calls a helper is never kept
 //! (its object and its record depend on the helpers' code).
 
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use super::{log, HelperSet};
@@ -64,20 +63,8 @@ impl KeptObjects {
 
     /// The whole inputs text of a unit with `bitcode`.
     fn inputs(&self, bitcode: &[u8]) -> String {
-        // Two 64-bit hashes of differently seeded states: 128 bits.
-        let hash = |seed: u8| {
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            seed.hash(&mut hasher);
-            bitcode.hash(&mut hasher);
-            hasher.finish()
-        };
-        format!(
-            "{}bitcode {} {:016x}{:016x}\n",
-            self.inputs,
-            bitcode.len(),
-            hash(1),
-            hash(2)
-        )
+        let key = crate::bitcode::Fingerprint::of(bitcode);
+        format!("{}bitcode {} {:032x}\n", self.inputs, key.len, key.hash)
     }
 
     fn path(&self, unit: &str) -> PathBuf {
