@@ -231,21 +231,28 @@ fn ir_escape(text: &str) -> String {
 /// caller's and the callee's target attributes.
 type ProbeKey = (String, String, String, TargetAttrs, TargetAttrs);
 
-/// Probe results, for the whole process: the wrapper links many codegen
-/// units with the same few attribute pairs.
-fn probe_cache() -> &'static Mutex<HashMap<ProbeKey, bool>> {
-    static CACHE: OnceLock<Mutex<HashMap<ProbeKey, bool>>> = OnceLock::new();
-    CACHE.get_or_init(Default::default)
+/// The answers [`remembered`] gave in this process, by question: the
+/// wrapper links many codegen units with the same few attribute pairs, and
+/// the build's link server reads the same helpers for every part.
+fn answers() -> &'static Mutex<HashMap<String, String>> {
+    static ANSWERS: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    ANSWERS.get_or_init(Default::default)
+}
+
+/// The question a probe answers, in full.
+fn probe_question(key: &ProbeKey) -> String {
+    format!("inline probe\n{key:?}\n")
 }
 
 /// The directory [`keep_probes_in`] named.
 static PROBE_DIR: OnceLock<PathBuf> = OnceLock::new();
 
-/// Keeps LLVM's answers to inline-compatibility questions in `dir`, for
-/// every process given the same directory, from now on. A cargo build asks
-/// the same question once per process otherwise: each binary's linker
-/// wrapper, each library's rustc wrapper (a probe costs 1-2 ms, 7 ms on a
-/// loaded machine). Only the first call counts.
+/// Keeps LLVM's answers ([`remembered`]: inline-compatibility probes,
+/// helper files verified) in `dir`, for every process given the same
+/// directory, from now on. A cargo build asks the same question once per
+/// process otherwise: each binary's linker wrapper, each library's rustc
+/// wrapper (a probe costs 1-2 ms, 7 ms on a loaded machine). Only the
+/// first call counts.
 pub fn keep_probes_in(dir: PathBuf) {
     let _ = PROBE_DIR.set(dir);
 }
@@ -257,8 +264,6 @@ mod kept {
     use std::hash::{Hash as _, Hasher as _};
     use std::path::{Path, PathBuf};
 
-    use super::ProbeKey;
-
     /// What decides every kept answer besides its question: this cinline
     /// and the libLLVM loaded.
     fn preamble() -> String {
@@ -266,11 +271,6 @@ mod kept {
             .map(|l| format!("{} {}", l.path().display(), l.version()))
             .unwrap_or_default();
         format!("cinline {}\nllvm {llvm}\n", env!("CARGO_PKG_VERSION"))
-    }
-
-    /// The question, in full: the key and what else decides the answer.
-    fn question(key: &ProbeKey) -> String {
-        format!("inline probe\n{key:?}\n")
     }
 
     /// The file for `question` in `dir`, named by its hash.
@@ -297,34 +297,39 @@ mod kept {
             format!("{question}{answer}").as_bytes(),
         );
     }
+}
 
-    /// The answer kept in `dir` for `key`, if any.
-    pub(super) fn get(dir: &Path, key: &ProbeKey) -> Option<bool> {
-        match answer(dir, &question(key))?.as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => None,
+/// The answer to `question` (the whole of what decides it, but for this
+/// cinline and libLLVM): the one this process gave before, else the one a
+/// process of this build kept (the directory [`keep_probes_in`] named),
+/// else what `ask` answers, remembered and kept for the others. A failure
+/// to ask is neither.
+pub(crate) fn remembered<E>(
+    question: &str,
+    ask: impl FnOnce() -> Result<String, E>,
+) -> Result<String, E> {
+    if let Some(known) = answers()
+        .lock()
+        .ok()
+        .and_then(|known| known.get(question).cloned())
+    {
+        return Ok(known);
+    }
+    let dir = PROBE_DIR.get();
+    let answer = match dir.and_then(|dir| kept::answer(dir, question)) {
+        Some(answer) => answer,
+        None => {
+            let answer = ask()?;
+            if let Some(dir) = dir {
+                kept::keep(dir, question, &answer);
+            }
+            answer
         }
+    };
+    if let Ok(mut known) = answers().lock() {
+        known.insert(question.to_string(), answer.clone());
     }
-
-    /// Keeps `answer` for `key` in `dir`.
-    pub(super) fn put(dir: &Path, key: &ProbeKey, answer: bool) {
-        keep(dir, &question(key), &answer.to_string());
-    }
-}
-
-/// The answer to `question` that a process of this build (the directory
-/// [`keep_probes_in`] named) kept, for this cinline and libLLVM.
-pub(crate) fn kept_answer(question: &str) -> Option<String> {
-    kept::answer(PROBE_DIR.get()?, question)
-}
-
-/// Keeps `answer` to `question` for the build's other processes (nothing
-/// without [`keep_probes_in`]).
-pub(crate) fn keep_answer(question: &str, answer: &str) {
-    if let Some(dir) = PROBE_DIR.get() {
-        kept::keep(dir, question, answer);
-    }
+    Ok(answer)
 }
 
 /// The crate's target, and LLVM's answer to "may a function with these
@@ -386,24 +391,14 @@ impl<'ctx> TargetCheck<'ctx> {
             caller.clone(),
             callee.clone(),
         );
-        if let Some(known) = probe_cache().lock().ok()?.get(&key) {
-            return Some(*known);
+        let asked = remembered(&probe_question(&key), || {
+            self.probe(caller, callee).map(|a| a.to_string()).ok_or(())
+        });
+        match asked.ok()?.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => self.probe(caller, callee),
         }
-        let dir = PROBE_DIR.get();
-        let answer = match dir.and_then(|dir| kept::get(dir, &key)) {
-            Some(answer) => answer,
-            None => {
-                let answer = self.probe(caller, callee)?;
-                if let Some(dir) = dir {
-                    kept::put(dir, &key, answer);
-                }
-                answer
-            }
-        };
-        if let Ok(mut cache) = probe_cache().lock() {
-            cache.insert(key, answer);
-        }
-        Some(answer)
     }
 
     fn probe(&self, caller: &TargetAttrs, callee: &TargetAttrs) -> Option<bool> {
@@ -701,11 +696,15 @@ mod tests {
             let t = ("triple".into(), "x86-64".into(), String::new());
             (t.0, t.1, t.2, attrs("x86-64"), attrs(callee))
         };
-        assert_eq!(kept::get(dir.path(), &key("haswell")), None);
-        kept::put(dir.path(), &key("haswell"), false);
-        kept::put(dir.path(), &key("x86-64-v2"), true);
-        assert_eq!(kept::get(dir.path(), &key("haswell")), Some(false));
-        assert_eq!(kept::get(dir.path(), &key("x86-64-v2")), Some(true));
+        let get = |callee: &str| kept::answer(dir.path(), &probe_question(&key(callee)));
+        let put = |callee: &str, answer: &str| {
+            kept::keep(dir.path(), &probe_question(&key(callee)), answer);
+        };
+        assert_eq!(get("haswell"), None);
+        put("haswell", "false");
+        put("x86-64-v2", "true");
+        assert_eq!(get("haswell").as_deref(), Some("false"));
+        assert_eq!(get("x86-64-v2").as_deref(), Some("true"));
         // Another question's file under this one's name (a hash collision,
         // a file of an older cinline): a miss, not its answer.
         let files: Vec<_> = std::fs::read_dir(dir.path())
@@ -717,6 +716,6 @@ mod tests {
             .iter()
             .partition(|p| std::fs::read_to_string(p).unwrap().ends_with("true"));
         std::fs::copy(yes[0], no[0]).unwrap();
-        assert_eq!(kept::get(dir.path(), &key("haswell")), None);
+        assert_eq!(get("haswell"), None);
     }
 }

@@ -2,7 +2,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use cinline_llvm::{CodeModel, Context, Function, Module, OptLevel, RelocModel, Version};
 
@@ -190,28 +189,19 @@ pub fn prepare<'ctx>(
     })
 }
 
-/// Helper contents LLVM verified in this process. The build's link server
-/// reads the same helper files for every part of every binary, and every
-/// build reads them again: each content is verified once, and the answer
-/// kept beside the build's other answers from LLVM (1 ms a part for
-/// examples/liburing's 107 helpers).
-static VERIFIED: Mutex<BTreeSet<Fingerprint>> = Mutex::new(BTreeSet::new());
-
 /// Verifies `module`, parsed from a content with `fingerprint`, unless
-/// that content verified before.
+/// that content verified before ([`inline_attrs::remembered`]): the
+/// build's link server reads the same helper files for every part of every
+/// binary, and every build reads them again (1 ms a part for
+/// examples/liburing's 107 helpers).
 fn verify_once(
     module: &Module<'_>,
     fingerprint: Fingerprint,
 ) -> Result<(), cinline_llvm::LlvmError> {
     let question = format!("verify {} {:032x}\n", fingerprint.len, fingerprint.hash);
-    let known = VERIFIED.lock().is_ok_and(|set| set.contains(&fingerprint))
-        || crate::inline_attrs::kept_answer(&question).is_some_and(|a| a == "valid");
-    if !known {
+    let valid = || module.verify().map(|()| "valid".to_string());
+    if inline_attrs::remembered(&question, valid)? != "valid" {
         module.verify()?;
-        crate::inline_attrs::keep_answer(&question, "valid");
-    }
-    if let Ok(mut set) = VERIFIED.lock() {
-        set.insert(fingerprint);
     }
     Ok(())
 }
