@@ -8,8 +8,9 @@
 //! aliases not imported from; assembly, a command clang refuses and a
 //! package that opts out built as before and named in the report;
 //! `CINLINE_CAPTURE_SKIP`, `CINLINE_CAPTURE=0`, a larger budget, the dev
-//! profile (unoptimized C is not captured), strict mode, and the cuts kept
-//! for the next units (a damaged one is made again).
+//! profile (unoptimized C is not captured), strict mode, the cuts kept
+//! for the next units (a damaged one is made again), and the libraries'
+//! matches kept for the next builds (C changed: its library matched again).
 
 #![forbid(unsafe_code)]
 
@@ -228,5 +229,49 @@ fn each_cut_is_kept_and_a_damaged_one_is_made_again() {
                 .any(|c| c.starts_with("cap_add") || c.starts_with("cap_bump")),
             "{calls:?}"
         );
+    }
+}
+
+/// What a build keeps of a library's match (which members were captured,
+/// from which bitcode) must not outlive the library: C changed, the
+/// library built again, the program runs the new C, inlined.
+#[test]
+fn a_library_built_again_from_changed_c_is_matched_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("capture-ws");
+    copy_workspace(WORKSPACE, &ws);
+    let cargo = env!("CARGO");
+    let program = ws.join("target/cinline/release/cap-app");
+    let build_and_run = || {
+        let built = timed(
+            command(cargo_cinline(), &ws, &["cinline", "build", "--release"]).env("CARGO", cargo),
+            "cargo cinline build --release",
+        );
+        let stderr = String::from_utf8_lossy(&built.stderr).into_owned();
+        assert!(!stderr.contains("warning: cinline"), "{stderr}");
+        let out = std::process::Command::new(&program).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let expected = std::fs::read_to_string(ws.join(EXPECTED)).unwrap();
+    assert_eq!(build_and_run(), expected);
+    let kept = common::files_under(&ws.join("target/cinline/release/build"), |p| {
+        p.parent()
+            .is_some_and(|d| d.ends_with("cinline-capture/libs"))
+    });
+    assert!(!kept.is_empty(), "no library match kept");
+
+    let c = ws.join("cap-sys/c/cap.c");
+    let text = std::fs::read_to_string(&c).unwrap();
+    let changed = text.replace("return a + b;", "return a + b + 1;");
+    assert_ne!(changed, text, "cap_add's body in {}", c.display());
+    std::fs::write(&c, changed).unwrap();
+    // cap_add(2, 3) and the hot loop's sum of cap_add(i, 1) over a million i.
+    let expected = expected
+        .replace("add: 5", "add: 6")
+        .replace("hot loop: 1000009000000", "hot loop: 1000010000000");
+    assert_eq!(build_and_run(), expected);
+    let calls = common::example::hot_function_calls(&program, "cap_hot_loop");
+    if let Some(calls) = calls {
+        assert!(!calls.iter().any(|c| c.starts_with("cap_add")), "{calls:?}");
     }
 }

@@ -18,6 +18,7 @@
 //! | locals made hidden globals, so that inlined code shares them | [`promote`] |
 //! | which packages are captured (`CINLINE_CAPTURE_ONLY`/`_SKIP`, `[package.metadata.cinline]`) | [`policy`] |
 //! | the store, and the libraries found in a `-L` directory | [`store`] |
+//! | each library matched once, kept in the store | `lib_cache` |
 //! | cutting a unit's imports out of a library's bitcode | [`import`] |
 //! | each cut made once, kept beside the bitcode | `import_cache` |
 //! | what `cargo cinline report` says per package | [`summary`] |
@@ -25,6 +26,7 @@
 pub mod compiler;
 pub mod import;
 mod import_cache;
+mod lib_cache;
 pub mod policy;
 pub mod promote;
 pub mod setup;

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use object::{Object, ObjectSymbol, SymbolKind};
 use serde::{Deserialize, Serialize};
 
+use super::lib_cache;
 use crate::cargo::archive;
 use crate::{write_atomic, Error};
 
@@ -214,13 +215,16 @@ pub fn captured_libs(dir: &Path) -> Vec<CapturedLib> {
     let Some(store) = store_of(dir) else {
         return Vec::new();
     };
-    let entries = entries(&store);
-    if entries.is_empty() {
-        return Vec::new();
-    }
+    // Read only if an archive must be matched again.
+    let mut entries_read = None;
     archives(dir)
         .into_iter()
-        .filter_map(|archive| captured_lib(&archive, &entries, &store))
+        .filter_map(|archive| {
+            lib_cache::matched(&store, &archive, || {
+                let entries = entries_read.get_or_insert_with(|| entries(&store));
+                captured_lib(&archive, entries, &store)
+            })
+        })
         .collect()
 }
 
@@ -229,6 +233,9 @@ fn captured_lib(
     entries: &BTreeMap<String, Entry>,
     store: &Path,
 ) -> Option<CapturedLib> {
+    if entries.is_empty() {
+        return None;
+    }
     let mut package = None;
     let objects: Vec<CapturedObject> = archive::members(archive)
         .ok()?
