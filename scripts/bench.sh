@@ -4,7 +4,7 @@
 # measures instructions and time per operation, code size, clean builds and
 # rebuilds (release and dev profile, the workloads and examples/liburing) as
 # ratios to plain of interleaved runs; writes bench/RESULTS.md and
-# bench/results.json. About 20 minutes on 2 cores (more when the machine is
+# bench/results.json. About 10 minutes on 2 cores (more when the machine is
 # busy). Not part of `cargo test`.
 #
 #   scripts/bench.sh                          # everything
