@@ -170,21 +170,42 @@ fn unoptimized_c_of_the_dev_profile_is_not_captured() {
     );
 }
 
-#[test]
-fn each_cut_is_kept_and_a_damaged_one_is_made_again() {
+/// A copy of the workspace of this test's own (`capture-ws` in the
+/// returned directory, which lives as long as its guard).
+fn own_workspace() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("capture-ws");
     copy_workspace(WORKSPACE, &ws);
-    let cargo = env!("CARGO");
-    let build = || {
-        let built = timed(
-            command(cargo_cinline(), &ws, &["cinline", "build", "--release"]).env("CARGO", cargo),
-            "cargo cinline build --release",
-        );
-        let stderr = String::from_utf8_lossy(&built.stderr).into_owned();
-        assert!(!stderr.contains("warning: cinline"), "{stderr}");
-    };
-    build();
+    (dir, ws)
+}
+
+/// `cargo cinline build --release` in the copy `ws`, which must warn of
+/// nothing.
+fn build_release(ws: &std::path::Path) {
+    let built = timed(
+        command(cargo_cinline(), ws, &["cinline", "build", "--release"])
+            .env("CARGO", env!("CARGO")),
+        "cargo cinline build --release",
+    );
+    let stderr = String::from_utf8_lossy(&built.stderr).into_owned();
+    assert!(!stderr.contains("warning: cinline"), "{stderr}");
+}
+
+/// The program of the copy `ws`, built in release.
+fn program(ws: &std::path::Path) -> std::path::PathBuf {
+    ws.join("target/cinline/release").join(PROGRAM)
+}
+
+/// What the program of the copy `ws` prints.
+fn program_output(ws: &std::path::Path) -> String {
+    let out = std::process::Command::new(program(ws)).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn each_cut_is_kept_and_a_damaged_one_is_made_again() {
+    let (_dir, ws) = own_workspace();
+    build_release(&ws);
     // The cuts of the units, beside the captured bitcode
     // (`out/cinline-capture/<key>.imports/<file version>/<cut>.bc`).
     let build_dir = ws.join("target/cinline/release/build");
@@ -205,7 +226,7 @@ fn each_cut_is_kept_and_a_damaged_one_is_made_again() {
     let main = ws.join("cap-app/src/main.rs");
     let text = std::fs::read_to_string(&main).unwrap();
     std::fs::write(&main, format!("{text}\n")).unwrap();
-    build();
+    build_release(&ws);
     for cut in &cuts {
         assert!(
             std::fs::read(cut).unwrap().starts_with(b"BC"),
@@ -214,14 +235,8 @@ fn each_cut_is_kept_and_a_damaged_one_is_made_again() {
         );
     }
     let expected = std::fs::read_to_string(ws.join(EXPECTED)).unwrap();
-    let out = std::process::Command::new(ws.join("target/cinline/release/cap-app"))
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
-    let calls = common::example::hot_function_calls(
-        &ws.join("target/cinline/release/cap-app"),
-        "cap_hot_loop",
-    );
+    assert_eq!(program_output(&ws), expected);
+    let calls = common::example::hot_function_calls(&program(&ws), "cap_hot_loop");
     if let Some(calls) = calls {
         assert!(
             !calls
@@ -237,23 +252,10 @@ fn each_cut_is_kept_and_a_damaged_one_is_made_again() {
 /// library built again, the program runs the new C, inlined.
 #[test]
 fn a_library_built_again_from_changed_c_is_matched_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let ws = dir.path().join("capture-ws");
-    copy_workspace(WORKSPACE, &ws);
-    let cargo = env!("CARGO");
-    let program = ws.join("target/cinline/release/cap-app");
-    let build_and_run = || {
-        let built = timed(
-            command(cargo_cinline(), &ws, &["cinline", "build", "--release"]).env("CARGO", cargo),
-            "cargo cinline build --release",
-        );
-        let stderr = String::from_utf8_lossy(&built.stderr).into_owned();
-        assert!(!stderr.contains("warning: cinline"), "{stderr}");
-        let out = std::process::Command::new(&program).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let (_dir, ws) = own_workspace();
+    build_release(&ws);
     let expected = std::fs::read_to_string(ws.join(EXPECTED)).unwrap();
-    assert_eq!(build_and_run(), expected);
+    assert_eq!(program_output(&ws), expected);
     let kept = common::files_under(&ws.join("target/cinline/release/build"), |p| {
         p.parent()
             .is_some_and(|d| d.ends_with("cinline-capture/libs"))
@@ -269,8 +271,9 @@ fn a_library_built_again_from_changed_c_is_matched_again() {
     let expected = expected
         .replace("add: 5", "add: 6")
         .replace("hot loop: 1000009000000", "hot loop: 1000010000000");
-    assert_eq!(build_and_run(), expected);
-    let calls = common::example::hot_function_calls(&program, "cap_hot_loop");
+    build_release(&ws);
+    assert_eq!(program_output(&ws), expected);
+    let calls = common::example::hot_function_calls(&program(&ws), "cap_hot_loop");
     if let Some(calls) = calls {
         assert!(!calls.iter().any(|c| c.starts_with("cap_add")), "{calls:?}");
     }
