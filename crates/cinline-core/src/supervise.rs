@@ -56,14 +56,34 @@ pub fn enter_worker() -> bool {
     let dir = WORKER_DIR.get_or_init(|| {
         let dir = crate::getenv(env_keys::WORKER).map(PathBuf::from);
         if dir.is_some() {
+            let starter =
+                crate::getenv(env_keys::STARTER).and_then(|pid| pid.to_str()?.parse::<u32>().ok());
             std::env::remove_var(env_keys::WORKER);
+            std::env::remove_var(env_keys::STARTER);
             // A worker whose supervisor is killed outright must not go on.
             let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+            // A starter that ended before that line sent no signal (a
+            // `cargo cinline` whose cargo stopped at once would leave its
+            // build's link server waiting forever): end as if it had.
+            if starter.is_some_and(|pid| std::os::unix::process::parent_id() != pid) {
+                crate::cargo::abandon_link_server();
+                let _ = nix::sys::signal::raise(Signal::SIGTERM);
+                std::process::exit(128 + SIGTERM);
+            }
             cinline_cc::output::observe_temps(note_temp);
         }
         dir
     });
     dir.is_some()
+}
+
+/// The variables that make a process this executable starts a worker
+/// with the scratch directory `dir`, started by this process.
+pub(crate) fn worker_env(dir: &Path) -> [(&'static str, OsString); 2] {
+    [
+        (env_keys::WORKER, dir.into()),
+        (env_keys::STARTER, std::process::id().to_string().into()),
+    ]
 }
 
 fn worker_dir() -> Option<&'static Path> {
@@ -251,7 +271,7 @@ pub fn supervise(args: &[OsString], streams: Streams) -> Outcome {
     let tmp = scratch.path().join("tmp");
     let _ = std::fs::create_dir(&tmp);
     cmd.args(&args[1..])
-        .env(env_keys::WORKER, scratch.path())
+        .envs(worker_env(scratch.path()))
         .env("TMPDIR", &tmp)
         .stdin(Stdio::inherit())
         .stderr(Stdio::piped())

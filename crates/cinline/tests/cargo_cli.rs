@@ -1,6 +1,7 @@
 //! `cargo cinline`'s own arguments: help, `report` and its options, and
-//! every other command handed to cargo unchanged. Fast: no build runs (a
-//! shell script stands in for cargo where one would).
+//! every other command handed to cargo unchanged, the build's link server
+//! ended with cargo. Fast: no build runs (a shell script, or `true`, stands
+//! in for cargo where one would).
 
 mod common;
 
@@ -189,4 +190,58 @@ fn other_commands_run_cargo_with_their_arguments_unchanged() {
         std::fs::canonicalize(common::cargo_cinline()).unwrap()
     );
     assert_eq!(env[1], "elsewhere");
+}
+
+/// The link server `cargo cinline` starts before it becomes cargo ends with
+/// cargo, even a cargo that ends before the server has asked for a signal
+/// at its parent's end: nothing of it (process, directory) is left.
+#[test]
+fn a_cargo_that_ends_at_once_leaves_no_link_server_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    // On one core, `cargo cinline` goes on (becomes `true`, which ends at
+    // once) before the server it started runs at all.
+    let true_program = Path::new("/bin/true");
+    assert!(
+        true_program.exists(),
+        "the test needs {}",
+        true_program.display()
+    );
+    for _ in 0..3 {
+        let mut cmd = Command::new("taskset");
+        cmd.args(["-c", "0"])
+            .arg(common::cargo_cinline())
+            .args(["cinline", "build"])
+            .current_dir(dir.path())
+            .env("CARGO_HOME", dir.path());
+        common::scrub(&mut cmd);
+        let out = run(cmd.env("CARGO", true_program).env("TMPDIR", &tmp));
+        assert!(out.status.success(), "{out:?}");
+    }
+    let servers = || -> Vec<String> {
+        let marker = format!("__CINLINE_LINK_SERVER={}", tmp.display());
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|p| Some((p.file_name(), std::fs::read(p.path().join("environ")).ok()?)))
+            .filter(|(_, env)| {
+                env.split(|&b| b == 0)
+                    .any(|v| v.starts_with(marker.as_bytes()))
+            })
+            .map(|(pid, _)| pid.to_string_lossy().into_owned())
+            .collect()
+    };
+    let left = |d: &Path| std::fs::read_dir(d).unwrap().count();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while (!servers().is_empty() || left(&tmp) > 0) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(servers(), Vec::<String>::new(), "link servers left running");
+    assert_eq!(
+        left(&tmp),
+        0,
+        "link server directories left in {}",
+        tmp.display()
+    );
 }

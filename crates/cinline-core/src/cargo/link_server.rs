@@ -152,7 +152,7 @@ impl Server {
         let mut cmd = Command::new(me);
         cmd.envs(env.iter().map(|(k, v)| (k, v)))
             .env(env_keys::LINK_SERVER, self.dir.path())
-            .env(env_keys::WORKER, &worker)
+            .envs(crate::supervise::worker_env(&worker))
             .stdin(Stdio::from(OwnedFd::from(listener)))
             .stdout(Stdio::null())
             .stderr(stderr);
@@ -246,6 +246,14 @@ pub(super) fn serve() -> Outcome {
         }
     }
     Outcome::exit(std::process::ExitCode::SUCCESS)
+}
+
+/// In a link server whose starter had already ended when it started:
+/// its directory, which nothing else would remove.
+pub(crate) fn abandon() {
+    if let Some(dir) = getenv(env_keys::LINK_SERVER) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 /// In the build's server: when cargo ends (the server's parent-death

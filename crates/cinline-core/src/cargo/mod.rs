@@ -18,6 +18,7 @@ mod helpers;
 mod jobserver;
 mod kept_objects;
 mod link_server;
+pub(crate) use link_server::abandon as abandon_link_server;
 mod linker;
 mod outcome;
 mod own_codegen;
@@ -79,6 +80,10 @@ pub(crate) mod env_keys {
     /// Set by the supervisor for its worker: the scratch directory
     /// (`crate::supervise`).
     pub const WORKER: &str = "__CINLINE_WORKER";
+    /// Set with [`WORKER`]: the process id of the worker's starter, which
+    /// the worker checks is still its parent once it has asked for a
+    /// signal at the parent's end (`crate::supervise::enter_worker`).
+    pub const STARTER: &str = "__CINLINE_STARTER";
     /// Fault injection for the tests: a worker aborts, as LLVM does on a
     /// fatal error, when it hands a file whose name ends with this to LLVM.
     pub const FAULT: &str = "__CINLINE_FAULT";
