@@ -12,14 +12,20 @@ use std::process::{Command, Output};
 /// in `dir`, with no wrapper, target directory or other variable from the
 /// environment that would change what it does ([`common::scrub`]).
 fn cargo_cinline(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(common::cargo_cinline());
-    cmd.arg("cinline")
+    cargo_cinline_by(Command::new(common::cargo_cinline()), dir, args)
+}
+
+/// [`cargo_cinline`] run by `runner`, a command whose last argument (or
+/// program) is `cargo-cinline`.
+fn cargo_cinline_by(mut runner: Command, dir: &Path, args: &[&str]) -> Command {
+    runner
+        .arg("cinline")
         .args(args)
         .current_dir(dir)
         // No `.cargo/config.toml` of this machine's cargo home is read.
         .env("CARGO_HOME", dir);
-    common::scrub(&mut cmd);
-    cmd
+    common::scrub(&mut runner);
+    runner
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -209,14 +215,11 @@ fn a_cargo_that_ends_at_once_leaves_no_link_server_behind() {
         true_program.display()
     );
     for _ in 0..3 {
-        let mut cmd = Command::new("taskset");
-        cmd.args(["-c", "0"])
-            .arg(common::cargo_cinline())
-            .args(["cinline", "build"])
-            .current_dir(dir.path())
-            .env("CARGO_HOME", dir.path());
-        common::scrub(&mut cmd);
-        let out = run(cmd.env("CARGO", true_program).env("TMPDIR", &tmp));
+        let mut taskset = Command::new("taskset");
+        taskset.args(["-c", "0"]).arg(common::cargo_cinline());
+        let out = run(cargo_cinline_by(taskset, dir.path(), &["build"])
+            .env("CARGO", true_program)
+            .env("TMPDIR", &tmp));
         assert!(out.status.success(), "{out:?}");
     }
     let servers = || -> Vec<String> {
