@@ -36,6 +36,10 @@ pub enum Kind {
     Clean,
     /// A build after touching one source file of the binaries.
     Rebuild,
+    /// A build with nothing changed: what the build command costs by
+    /// itself (cargo finding everything fresh; for `cargo cinline`, the
+    /// subcommand's dispatch and its own start too).
+    Fresh,
 }
 
 /// A workspace the series build.
@@ -99,15 +103,30 @@ impl Series {
         Spread::of(&self.rounds.iter().map(|r| f(&r[m])).collect::<Vec<_>>())
     }
 
+    /// `mode`'s time less `base`'s time, round by round.
+    pub fn difference(&self, mode: Mode, base: Mode, f: impl Fn(&Timing) -> f64) -> Option<Spread> {
+        self.per_round(mode, base, |m, b| f(m) - f(b))
+    }
+
     /// `mode`'s time over `base`'s time, round by round (the two built
     /// one after the other).
     pub fn ratio(&self, mode: Mode, base: Mode, f: impl Fn(&Timing) -> f64) -> Option<Spread> {
+        self.per_round(mode, base, |m, b| f(m) / f(b))
+    }
+
+    /// `compare` of `mode`'s and `base`'s builds in each round.
+    fn per_round(
+        &self,
+        mode: Mode,
+        base: Mode,
+        compare: impl Fn(&Timing, &Timing) -> f64,
+    ) -> Option<Spread> {
         let (m, b) = (self.column(mode)?, self.column(base)?);
         Spread::of(
             &self
                 .rounds
                 .iter()
-                .map(|r| f(&r[m]) / f(&r[b]))
+                .map(|r| compare(&r[m], &r[b]))
                 .collect::<Vec<_>>(),
         )
     }
@@ -126,22 +145,15 @@ fn clock_ticks() -> f64 {
     })
 }
 
-/// CPU seconds (user + system) of this process's waited-for descendants.
+/// CPU seconds (user + system) of this process's waited-for descendants,
+/// to the microsecond (`getrusage`; `/proc/self/stat` counts them in clock
+/// ticks, 10 ms, as much as a tenth of a small rebuild's CPU time).
 fn children_cpu_s() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    // After the command name: field 3 (state) is index 0; cutime is field
-    // 16, cstime 17.
-    let tick = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (tick(13) + tick(14)) / clock_ticks()
+    use nix::sys::resource::{getrusage, UsageWho};
+    getrusage(UsageWho::RUSAGE_CHILDREN).map_or(0.0, |usage| {
+        let seconds = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+        seconds(usage.user_time()) + seconds(usage.system_time())
+    })
 }
 
 /// Busy CPU seconds of the whole machine, all cores (`/proc/stat`).
@@ -297,6 +309,7 @@ impl Runner<'_> {
         let kind_name = match kind {
             Kind::Clean => "clean",
             Kind::Rebuild => "rebuild",
+            Kind::Fresh => "fresh",
         };
         for i in 0..rounds {
             let mut round = vec![Timing::default(); modes.len()];
@@ -313,6 +326,7 @@ impl Runner<'_> {
                         wait_for_quiet();
                     }
                     Kind::Rebuild => touch(&ws.dir.join(ws.touched))?,
+                    Kind::Fresh => {}
                 }
                 let (t, log) = self.build(ws, mode, profile, &format!("{kind_name}{i}"))?;
                 eprintln!(

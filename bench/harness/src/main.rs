@@ -478,6 +478,18 @@ fn build_all(
             rebuilds(&liburing, Profile::Release),
             "liburing, release rebuilds",
         );
+        // What the build commands cost by themselves: every mode's build
+        // brought up to date first (the rebuilds' last round touched the
+        // file after some modes built).
+        record(
+            runner
+                .prepare(&liburing, &dev, Profile::Release)
+                .and_then(|()| {
+                    runner.series(&liburing, &dev, Profile::Release, Kind::Fresh, o.rebuilds)
+                })
+                .map(Some),
+            "liburing, release builds with nothing changed",
+        );
         record(rebuilds(&liburing, Profile::Dev), "liburing, dev rebuilds");
     }
     // Several crates calling helpers: libraries of cargo's default codegen

@@ -216,14 +216,16 @@ fn series_table(out: &mut String, s: &Series) {
             }
         };
         let m = s.modes.iter().position(|x| x == name).unwrap_or(0);
+        // Milliseconds count where nothing is built.
+        let d = if s.kind == Kind::Fresh { 3 } else { 2 };
         let runs: Vec<String> = s
             .rounds
             .iter()
-            .map(|r| format!("{:.2}", r[m].wall_s))
+            .map(|r| format!("{:.d$}", r[m].wall_s))
             .collect();
         let _ = writeln!(
             out,
-            "| {name} | {:.2} ({:.2}-{:.2}) | {:.2} | {} | {} | {others:.2} | {} |",
+            "| {name} | {:.d$} ({:.d$}-{:.d$}) | {:.d$} | {} | {} | {others:.2} | {} |",
             w.median,
             w.min,
             w.max,
@@ -231,6 +233,34 @@ fn series_table(out: &mut String, s: &Series) {
             ratio(wall),
             ratio(cpu),
             runs.join(", ")
+        );
+    }
+}
+
+/// Below a series of builds with nothing changed: how much longer than
+/// `plain` the other modes took, in milliseconds (each round's difference).
+fn fixed_cost(out: &mut String, s: &Series) {
+    for name in s.modes.iter().filter(|m| *m != Mode::Plain.name()) {
+        let Some(mode) = Mode::from_name(name) else {
+            continue;
+        };
+        let (Some(w), Some(c)) = (
+            s.difference(mode, Mode::Plain, wall),
+            s.difference(mode, Mode::Plain, cpu),
+        ) else {
+            continue;
+        };
+        let ms = |x: f64| x * 1000.0;
+        let _ = writeln!(
+            out,
+            "
+`{name}` took {:.1} ms more than `plain` ({:.1} to {:.1}), {:.1} ms more CPU: what it costs \
+             before and after cargo's own work, whatever the build (for `cargo cinline`: cargo's dispatch of the \
+             subcommand, a second start of cargo, `cargo-cinline` and its link server).",
+            ms(w.median),
+            ms(w.min),
+            ms(w.max),
+            ms(c.median)
         );
     }
 }
@@ -290,6 +320,7 @@ fn markdown(r: &Results, tools: &Tools) -> String {
         let what = match s.kind {
             Kind::Clean => "clean builds (`rm -rf` of the target directory: every dependency, bindgen included)".to_string(),
             Kind::Rebuild => format!("rebuilds after touching `{}`", s.touched),
+            Kind::Fresh => "builds with nothing changed".to_string(),
         };
         let _ = writeln!(
             out,
@@ -299,6 +330,9 @@ fn markdown(r: &Results, tools: &Tools) -> String {
             s.rounds.len()
         );
         series_table(&mut out, s);
+        if s.kind == Kind::Fresh {
+            fixed_cost(&mut out, s);
+        }
         if !s.warnings.is_empty() {
             out.push_str("\ncinline's warnings:\n\n");
             for w in &s.warnings {
