@@ -461,12 +461,14 @@ fn build_all(
         .copied()
         .filter(|m| matches!(m, Mode::Plain | Mode::Cinline))
         .collect();
-    let rebuilds = |ws: &Workspace, profile: Profile| {
+    // Every mode's build brought up to date first, then the rounds.
+    let after_prepare = |ws: &Workspace, profile: Profile, kind: Kind| {
         runner
             .prepare(ws, &dev, profile)
-            .and_then(|()| runner.series(ws, &dev, profile, Kind::Rebuild, o.rebuilds))
+            .and_then(|()| runner.series(ws, &dev, profile, kind, o.rebuilds))
             .map(Some)
     };
+    let rebuilds = |ws: &Workspace, profile: Profile| after_prepare(ws, profile, Kind::Rebuild);
     record(rebuilds(workloads, Profile::Dev), "workloads, dev rebuilds");
     if o.liburing {
         let liburing = Workspace {
@@ -478,16 +480,10 @@ fn build_all(
             rebuilds(&liburing, Profile::Release),
             "liburing, release rebuilds",
         );
-        // What the build commands cost by themselves: every mode's build
-        // brought up to date first (the rebuilds' last round touched the
-        // file after some modes built).
+        // What the build commands cost by themselves (prepared again: the
+        // rebuilds' last round touched the file after some modes built).
         record(
-            runner
-                .prepare(&liburing, &dev, Profile::Release)
-                .and_then(|()| {
-                    runner.series(&liburing, &dev, Profile::Release, Kind::Fresh, o.rebuilds)
-                })
-                .map(Some),
+            after_prepare(&liburing, Profile::Release, Kind::Fresh),
             "liburing, release builds with nothing changed",
         );
         record(rebuilds(&liburing, Profile::Dev), "liburing, dev rebuilds");

@@ -253,8 +253,7 @@ fn fixed_cost(out: &mut String, s: &Series) {
         let ms = |x: f64| x * 1000.0;
         let _ = writeln!(
             out,
-            "
-`{name}` took {:.1} ms more than `plain` ({:.1} to {:.1}), {:.1} ms more CPU: what it costs \
+            "\n`{name}` took {:.1} ms more than `plain` ({:.1} to {:.1}), {:.1} ms more CPU: what it costs \
              before and after cargo's own work, whatever the build (for `cargo cinline`: cargo's dispatch of the \
              subcommand, a second start of cargo, `cargo-cinline` and its link server).",
             ms(w.median),
