@@ -127,16 +127,19 @@ pub(super) fn run(args: &[OsString]) -> Outcome {
 }
 
 /// Whether cinline has a part in building the crate `inv` describes, or
-/// why not: it must see helpers (a manifest, captured C) in its `-L`
-/// directories, and be optimized (unless `CINLINE_UNOPTIMIZED`: at
+/// why not: it must be optimized (unless `CINLINE_UNOPTIMIZED`: at
 /// opt-level 0 a helper call costs little beside the code around it, and
-/// the dev loop stays as fast as cargo's own).
+/// the dev loop stays as fast as cargo's own), and see helpers (a
+/// manifest, captured C) in its `-L` directories. The opt-level first: it
+/// is in the arguments, while the helpers are a read of every `-L`
+/// directory (`deps` holds every crate's outputs), which a dev-profile
+/// crate would pay before rustc starts.
 pub(super) fn handles(inv: &Invocation) -> Result<(), &'static str> {
-    if !super::helpers::may_inline(&inv.search_dirs) {
-        return Err("no helper manifest or captured C in its -L directories");
-    }
     if inv.opt_level == crate::link::OptLevel::O0 && !crate::env::unoptimized() {
         return Err("opt-level 0: built as rustc builds it (CINLINE_UNOPTIMIZED=1 inlines)");
+    }
+    if !super::helpers::may_inline(&inv.search_dirs) {
+        return Err("no helper manifest or captured C in its -L directories");
     }
     Ok(())
 }
