@@ -130,7 +130,9 @@ pub(super) fn with_rustc_units(args: &[OsString]) -> Vec<OsString> {
 /// rustc's arguments for the path `once`: bitcode instead of objects,
 /// optimized with the whole per-module pipeline, and one codegen unit when
 /// optimizing (what rustc itself picks for a crate whose bitcode is asked
-/// for).
+/// for). Not rustc's 16: under `-C linker-plugin-lto` rustc runs no
+/// crate-local ThinLTO, so calls between units would stay calls, slower
+/// than a plain build (measured in ARCHITECTURE.md).
 pub(super) fn rustc_args(args: &[OsString], inv: &Invocation, once: Once) -> Vec<OsString> {
     let mut options = vec!["linker-plugin-lto".to_string()];
     let args = match once {
