@@ -70,12 +70,17 @@ pub struct Series {
     pub warnings: Vec<String>,
 }
 
-/// Median, smallest and largest of some values.
+/// Median, smallest and largest of some values, and the interval that
+/// holds the median of what they were drawn from with 95% confidence.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Spread {
     pub median: f64,
     pub min: f64,
     pub max: f64,
+    /// The median's interval ([`median_interval_rank`]): the smallest and
+    /// largest values below 6 of them.
+    pub low: f64,
+    pub high: f64,
 }
 
 impl Spread {
@@ -84,12 +89,39 @@ impl Spread {
         if values.is_empty() {
             return None;
         }
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let k = median_interval_rank(sorted.len()).unwrap_or(1);
         Some(Spread {
-            median: crate::measure::median(&mut values.to_vec()),
-            min: values.iter().copied().fold(f64::INFINITY, f64::min),
-            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            median: crate::measure::median(&mut sorted),
+            min: sorted[0],
+            max: sorted[sorted.len() - 1],
+            low: sorted[k - 1],
+            high: sorted[sorted.len() - k],
         })
     }
+}
+
+/// The rank `k` (from 1, counted from either end of the sorted values)
+/// of the values that bound the median of `n` values' distribution with
+/// at least 95% confidence: the largest `k` with P(B < k) ≤ 2.5% for B
+/// binomial (n, 1/2), as many values as fall below the median by chance
+/// (the sign test's interval, which assumes nothing of the distribution:
+/// build times are skewed by whatever else the machine does). `None`
+/// below 6 values, where even the smallest and largest are not enough.
+pub fn median_interval_rank(n: usize) -> Option<usize> {
+    let mut k = None;
+    // P(B <= j), summed term by term: C(n, j) / 2^n.
+    let (mut term, mut below) = (0.5f64.powi(n as i32), 0.0);
+    for j in 0..n / 2 {
+        below += term;
+        if below > 0.025 {
+            break;
+        }
+        k = Some(j + 1);
+        term *= (n - j) as f64 / (j + 1) as f64;
+    }
+    k
 }
 
 impl Series {
@@ -350,5 +382,32 @@ impl Runner<'_> {
             series.rounds.push(round);
         }
         Ok(series)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_interval_has_the_sign_tests_ranks() {
+        // Tables of the sign test: n = 6: 1, 15: 4, 30: 10, 100: 40.
+        assert_eq!(median_interval_rank(5), None);
+        assert_eq!(median_interval_rank(6), Some(1));
+        assert_eq!(median_interval_rank(15), Some(4));
+        assert_eq!(median_interval_rank(30), Some(10));
+        assert_eq!(median_interval_rank(100), Some(40));
+    }
+
+    #[test]
+    fn a_spread_bounds_its_median_by_those_ranks() {
+        let values: Vec<f64> = (1..=15).rev().map(f64::from).collect();
+        let s = Spread::of(&values).unwrap();
+        assert_eq!(
+            (s.min, s.low, s.median, s.high, s.max),
+            (1.0, 4.0, 8.0, 12.0, 15.0)
+        );
+        let few = Spread::of(&[2.0, 1.0, 3.0]).unwrap();
+        assert_eq!((few.low, few.high), (1.0, 3.0));
     }
 }

@@ -60,16 +60,24 @@ fn ratio_target(
     let ratios = s.and_then(|s| Some((s.ratio(mode, base, wall)?, s.ratio(mode, base, cpu)?)));
     match ratios {
         Some((w, c)) => {
-            let sure = if w.min > limit || w.max <= limit {
-                ""
+            let sure = if w.high <= limit {
+                "below the limit"
+            } else if w.low > limit {
+                "above the limit"
             } else {
-                "; the spread straddles the limit"
+                "holds the limit: undecided"
             };
             target_row(
                 out,
                 what,
                 Some(w.median <= limit),
-                &format!("wall {}, CPU {}{sure}", ratio_text(w), ratio_text(c)),
+                &format!(
+                    "wall {}, CPU {}; the wall median's 95% interval {:.2}-{:.2} {sure}",
+                    ratio_text(w),
+                    ratio_text(c),
+                    w.low,
+                    w.high
+                ),
             );
         }
         None => target_row(out, what, None, ""),
