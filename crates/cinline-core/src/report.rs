@@ -263,6 +263,8 @@ pub fn report(
         .map(|p| parse(p))
         .collect::<crate::Result<Vec<_>>>()?;
     let crate_module = krate.map(parse).transpose()?;
+    let inputs: Vec<&Path> = helpers.iter().map(PathBuf::as_path).chain(krate).collect();
+    crate::supervise::stage_together(&inputs);
     let names: BTreeSet<String> = helper_modules
         .iter()
         .flat_map(|m| m.defined_symbols())

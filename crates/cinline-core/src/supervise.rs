@@ -98,18 +98,8 @@ pub(crate) fn in_worker() -> bool {
 /// In a worker: `path` is the file now being handed to LLVM. Named by the
 /// parent if the worker dies.
 pub(crate) fn stage(path: &Path) {
-    if let Some(dir) = worker_dir() {
-        // One record per thread (threads generating units hand LLVM their
-        // files at once), written beside and renamed: never seen half
-        // written.
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        thread_local!(static SLOT: usize = NEXT.fetch_add(1, Ordering::Relaxed));
-        let slot = SLOT.with(|s| *s);
-        let record = dir.join(format!("{STAGE_FILE}.{slot}"));
-        let temp = dir.join(format!("{STAGE_FILE}.{slot}.tmp"));
-        if std::fs::write(&temp, path.as_os_str().as_bytes()).is_ok() {
-            let _ = std::fs::rename(&temp, record);
-        }
+    if worker_dir().is_some() {
+        stage_together(&[path]);
         if crate::getenv(env_keys::FAULT)
             .is_some_and(|f| path.as_os_str().as_bytes().ends_with(f.as_bytes()))
         {
@@ -119,11 +109,34 @@ pub(crate) fn stage(path: &Path) {
     }
 }
 
+/// In a worker: LLVM now works on `paths` together (a crate and its
+/// helpers, once all are read: the probes, the link, code generation),
+/// so a crash may come from any of them, and the parent names them all.
+/// Without it the last file read would be named alone: a crate whose
+/// damaged target features crash LLVM's probe was reported as its helper
+/// file.
+pub(crate) fn stage_together(paths: &[&Path]) {
+    if let Some(dir) = worker_dir() {
+        // One record per thread (threads generating units hand LLVM their
+        // files at once), a path a line, written beside and renamed: never
+        // seen half written.
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        thread_local!(static SLOT: usize = NEXT.fetch_add(1, Ordering::Relaxed));
+        let slot = SLOT.with(|s| *s);
+        let record = dir.join(format!("{STAGE_FILE}.{slot}"));
+        let temp = dir.join(format!("{STAGE_FILE}.{slot}.tmp"));
+        let lines: Vec<&[u8]> = paths.iter().map(|p| p.as_os_str().as_bytes()).collect();
+        if std::fs::write(&temp, lines.join(&b'\n')).is_ok() {
+            let _ = std::fs::rename(&temp, record);
+        }
+    }
+}
+
 /// The files the worker's threads last handed LLVM (see [`stage`]), the
-/// most recent first.
+/// most recent first, each once.
 fn staged(dir: &Path) -> Vec<PathBuf> {
     let prefix = format!("{STAGE_FILE}.");
-    let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)
+    let mut records: Vec<(std::time::SystemTime, Vec<u8>)> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
@@ -133,12 +146,21 @@ fn staged(dir: &Path) -> Vec<PathBuf> {
         })
         .filter_map(|e| {
             let when = e.metadata().and_then(|m| m.modified()).ok()?;
-            let path = std::fs::read(e.path()).ok()?;
-            Some((when, PathBuf::from(OsStr::from_bytes(&path))))
+            Some((when, std::fs::read(e.path()).ok()?))
         })
         .collect();
-    files.sort_by_key(|(when, _)| std::cmp::Reverse(*when));
-    files.into_iter().map(|(_, path)| path).collect()
+    records.sort_by_key(|(when, _)| std::cmp::Reverse(*when));
+    let mut named = Vec::new();
+    for path in records
+        .iter()
+        .flat_map(|(_, record)| record.split(|&b| b == b'\n'))
+        .map(|line| PathBuf::from(OsStr::from_bytes(line)))
+    {
+        if !named.contains(&path) {
+            named.push(path);
+        }
+    }
+    named
 }
 
 /// In a worker: `path` is a temporary file created beside an output, to be
@@ -203,12 +225,13 @@ impl std::fmt::Display for Crash {
                 file.display(),
                 self.signal
             )?,
-            // Which thread aborted is not known: every file in use is named.
+            // Which file LLVM was on is not known (several threads, or one
+            // working on a crate and its helpers together): each is named.
             files => {
                 let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
                 write!(
                     f,
-                    "LLVM crashed ({}) on one of the inputs its threads were working on: {}",
+                    "LLVM crashed ({}) on one of the inputs it was working on: {}",
                     self.signal,
                     names.join(", ")
                 )?
@@ -469,6 +492,31 @@ mod tests {
         assert_eq!(
             crash.to_string(),
             "h.bc: LLVM crashed (SIGABRT) on this input: LLVM ERROR: out of memory"
+        );
+    }
+
+    #[test]
+    fn inputs_staged_together_are_each_named_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(format!("{STAGE_FILE}.0")), b"c.bc\nh.bc").unwrap();
+        std::fs::write(dir.path().join(format!("{STAGE_FILE}.1.tmp")), b"half").unwrap();
+        assert_eq!(
+            staged(dir.path()),
+            [PathBuf::from("c.bc"), PathBuf::from("h.bc")]
+        );
+        std::fs::write(dir.path().join(format!("{STAGE_FILE}.1")), b"h.bc").unwrap();
+        assert_eq!(staged(dir.path()).len(), 2);
+        let crash = Crash {
+            signal: "SIGSEGV".into(),
+            files: staged(dir.path()),
+            message: None,
+        };
+        let text = crash.to_string();
+        assert!(
+            text.starts_with("LLVM crashed (SIGSEGV) on one of the inputs it was working on: ")
+                && text.contains("c.bc")
+                && text.contains("h.bc"),
+            "{text}"
         );
     }
 

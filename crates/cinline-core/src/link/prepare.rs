@@ -1,7 +1,7 @@
 //! The checks and attribute work both engines do before linking.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use cinline_llvm::{CodeModel, Context, Function, Module, OptLevel, RelocModel, Version};
 
@@ -172,6 +172,10 @@ pub fn prepare<'ctx>(
         .flat_map(|f| f.callers())
         .map(|c| c.name())
         .collect();
+    let inputs: Vec<&Path> = std::iter::once(opts.krate.as_path())
+        .chain(helpers.iter().map(|(path, _)| path.as_path()))
+        .collect();
+    crate::supervise::stage_together(&inputs);
     let modules: Vec<&Module<'_>> = helpers.iter().map(|(_, m)| m).collect();
     let defaults = resolve(&opts.codegen, Some(&krate))?;
     let target = TargetCheck::new(ctx, &krate, &defaults.cpu, &defaults.features);
