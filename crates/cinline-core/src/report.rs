@@ -263,7 +263,10 @@ pub fn report(
         .map(|p| parse(p))
         .collect::<crate::Result<Vec<_>>>()?;
     let crate_module = krate.map(parse).transpose()?;
-    let inputs: Vec<&Path> = helpers.iter().map(PathBuf::as_path).chain(krate).collect();
+    let inputs: Vec<&Path> = krate
+        .into_iter()
+        .chain(helpers.iter().map(PathBuf::as_path))
+        .collect();
     crate::supervise::stage_together(&inputs);
     let names: BTreeSet<String> = helper_modules
         .iter()

@@ -118,15 +118,15 @@ pub(crate) fn stage(path: &Path) {
 pub(crate) fn stage_together(paths: &[&Path]) {
     if let Some(dir) = worker_dir() {
         // One record per thread (threads generating units hand LLVM their
-        // files at once), a path a line, written beside and renamed: never
-        // seen half written.
+        // files at once), the paths ended by NUL (which no path holds),
+        // written beside and renamed: never seen half written.
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         thread_local!(static SLOT: usize = NEXT.fetch_add(1, Ordering::Relaxed));
         let slot = SLOT.with(|s| *s);
         let record = dir.join(format!("{STAGE_FILE}.{slot}"));
         let temp = dir.join(format!("{STAGE_FILE}.{slot}.tmp"));
-        let lines: Vec<&[u8]> = paths.iter().map(|p| p.as_os_str().as_bytes()).collect();
-        if std::fs::write(&temp, lines.join(&b'\n')).is_ok() {
+        let names: Vec<&[u8]> = paths.iter().map(|p| p.as_os_str().as_bytes()).collect();
+        if std::fs::write(&temp, names.join(&0)).is_ok() {
             let _ = std::fs::rename(&temp, record);
         }
     }
@@ -153,8 +153,8 @@ fn staged(dir: &Path) -> Vec<PathBuf> {
     let mut named = Vec::new();
     for path in records
         .iter()
-        .flat_map(|(_, record)| record.split(|&b| b == b'\n'))
-        .map(|line| PathBuf::from(OsStr::from_bytes(line)))
+        .flat_map(|(_, record)| record.split(|&b| b == 0))
+        .map(|name| PathBuf::from(OsStr::from_bytes(name)))
     {
         if !named.contains(&path) {
             named.push(path);
@@ -498,7 +498,7 @@ mod tests {
     #[test]
     fn inputs_staged_together_are_each_named_once() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(format!("{STAGE_FILE}.0")), b"c.bc\nh.bc").unwrap();
+        std::fs::write(dir.path().join(format!("{STAGE_FILE}.0")), b"c.bc\0h.bc").unwrap();
         std::fs::write(dir.path().join(format!("{STAGE_FILE}.1.tmp")), b"half").unwrap();
         assert_eq!(
             staged(dir.path()),
