@@ -98,14 +98,13 @@ pub(crate) fn in_worker() -> bool {
 /// In a worker: `path` is the file now being handed to LLVM. Named by the
 /// parent if the worker dies.
 pub(crate) fn stage(path: &Path) {
-    if worker_dir().is_some() {
-        stage_together(&[path]);
-        if crate::getenv(env_keys::FAULT)
+    stage_together(&[path]);
+    if in_worker()
+        && crate::getenv(env_keys::FAULT)
             .is_some_and(|f| path.as_os_str().as_bytes().ends_with(f.as_bytes()))
-        {
-            eprintln!("LLVM ERROR: injected fault ({})", env_keys::FAULT);
-            std::process::abort();
-        }
+    {
+        eprintln!("LLVM ERROR: injected fault ({})", env_keys::FAULT);
+        std::process::abort();
     }
 }
 
@@ -118,7 +117,7 @@ pub(crate) fn stage(path: &Path) {
 pub(crate) fn stage_together(paths: &[&Path]) {
     if let Some(dir) = worker_dir() {
         // One record per thread (threads generating units hand LLVM their
-        // files at once), the paths ended by NUL (which no path holds),
+        // files at once), the paths separated by NUL (which no path holds),
         // written beside and renamed: never seen half written.
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         thread_local!(static SLOT: usize = NEXT.fetch_add(1, Ordering::Relaxed));
