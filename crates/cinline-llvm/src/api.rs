@@ -168,6 +168,11 @@ api! {
     LLVMIsAInvokeInst: fn(ValueRef) -> ValueRef;
     LLVMIsACallBrInst: fn(ValueRef) -> ValueRef;
     LLVMGetCalledValue: fn(ValueRef) -> ValueRef;
+    LLVMAddCallSiteAttribute: fn(ValueRef, c_uint, AttributeRef);
+    LLVMGetCallSiteEnumAttribute: fn(ValueRef, c_uint, c_uint) -> AttributeRef;
+    LLVMGetCallSiteStringAttribute: fn(ValueRef, c_uint, *const c_char, c_uint) -> AttributeRef;
+    LLVMRemoveCallSiteEnumAttribute: fn(ValueRef, c_uint, c_uint);
+    LLVMRemoveCallSiteStringAttribute: fn(ValueRef, c_uint, *const c_char, c_uint);
     LLVMGetInstructionParent: fn(ValueRef) -> BasicBlockRef;
     LLVMGetBasicBlockParent: fn(BasicBlockRef) -> ValueRef;
     LLVMGetFirstBasicBlock: fn(ValueRef) -> BasicBlockRef;

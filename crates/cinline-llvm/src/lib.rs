@@ -10,12 +10,14 @@
 //! * [`Context`] owns an `LLVMContext` and collects LLVM's diagnostics, so an
 //!   error never reaches LLVM's default handler (which would exit the process);
 //! * [`Module`] borrows its context, so it cannot outlive it;
-//! * [`Function`] is a handle into a module, borrowed from it;
+//! * [`Function`] is a handle into a module, borrowed from it, and
+//!   [`CallSite`] one into a function's body;
 //! * [`TargetMachine`] owns an `LLVMTargetMachine`.
 //!
 //! Every `unsafe` block of cinline lives in this crate.
 
 mod api;
+mod calls;
 mod context;
 mod global;
 mod module;
@@ -28,6 +30,7 @@ use std::sync::{Mutex, OnceLock};
 
 use libloading::Library;
 
+pub use calls::CallSite;
 pub use cinline_cc::toolchain::Version;
 pub use context::Context;
 pub use global::{Global, GlobalKind, Linkage};

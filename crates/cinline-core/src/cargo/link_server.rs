@@ -375,10 +375,7 @@ pub(super) fn ask(args: &[OsString]) -> Option<Outcome> {
     log(|| "asking the link server".into());
     let handed = linker::Handed::from_env();
     // The cores the parts of a small unit could use, held until the answer.
-    let sizes: Vec<u64> = linker::bitcode_units(args, &handed.stem())
-        .iter()
-        .map(|u| super::file_size(u.path()))
-        .collect();
+    let sizes = linker::generated_sizes(&linker::bitcode_units(args, &handed.stem()));
     let wanted = super::own_codegen::cores_wanted(&sizes).unwrap_or(0);
     let jobserver = (wanted > 0).then(Jobserver::from_env).flatten();
     let tokens: Vec<_> = jobserver

@@ -306,13 +306,6 @@ pub(super) struct BitcodeUnit {
     name: String,
 }
 
-impl BitcodeUnit {
-    /// Its path.
-    pub(super) fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
 /// This crate's bitcode objects among the linker's `args`; the allocator
 /// shim is one of them.
 pub(super) fn bitcode_units(args: &[OsString], stem: &str) -> Vec<BitcodeUnit> {
@@ -333,6 +326,25 @@ pub(super) fn bitcode_units(args: &[OsString], stem: &str) -> Vec<BitcodeUnit> {
         .collect()
 }
 
+/// The crate's codegen units among `units` (rustc names them
+/// `...-cgu.N.rcgu.o`), in name order, generated as one unit under the
+/// first's name; and the others (the allocator shim), each generated alone.
+fn grouped(units: &[BitcodeUnit]) -> (Vec<&BitcodeUnit>, Vec<&BitcodeUnit>) {
+    let (mut crate_units, shims): (Vec<&BitcodeUnit>, Vec<&BitcodeUnit>) =
+        units.iter().partition(|u| u.name.contains("-cgu."));
+    crate_units.sort_by(|a, b| a.name.cmp(&b.name));
+    (crate_units, shims)
+}
+
+/// The sizes in bytes of the units cinline generates from `units` (see
+/// [`grouped`]): what the parts of each may be cut from.
+pub(super) fn generated_sizes(units: &[BitcodeUnit]) -> Vec<u64> {
+    let (crate_units, shims) = grouped(units);
+    let size = |u: &&BitcodeUnit| file_size(&u.path);
+    let whole = (!crate_units.is_empty()).then(|| crate_units.iter().map(size).sum());
+    shims.iter().map(size).chain(whole).collect()
+}
+
 /// Generates the objects of the bitcode `units` into `scratch` (beside the
 /// bitcode under `CINLINE_SAVE_TEMPS`) and puts them in their place among
 /// the linker's `args`; the records of the units that called helpers.
@@ -346,10 +358,25 @@ fn generate(
     free: FreeCores,
     args: &mut Vec<OsString>,
 ) -> crate::Result<Vec<Unit>> {
-    let named: Vec<(&str, UnitBitcode<'_>)> = units
+    let (crate_units, shims) = grouped(units);
+    let others: Vec<PathBuf> = crate_units.iter().skip(1).map(|u| u.path.clone()).collect();
+    let mut named: Vec<(&str, UnitBitcode<'_>)> = shims
         .iter()
         .map(|u| (u.name.as_str(), UnitBitcode::File(&u.path)))
         .collect();
+    if let Some(first) = crate_units.first() {
+        let bitcode = if others.is_empty() {
+            UnitBitcode::File(&first.path)
+        } else {
+            UnitBitcode::Linked {
+                first: &first.path,
+                others: &others,
+            }
+        };
+        named.push((first.name.as_str(), bitcode));
+    }
+    // The places on the line of the units linked into another.
+    let merged: Vec<usize> = crate_units.iter().skip(1).map(|u| u.index).collect();
     let compiled = compile_units(
         crate_name,
         &named,
@@ -388,6 +415,7 @@ fn generate(
     for (index, arg) in args.drain(..).enumerate() {
         match objects.iter_mut().find(|(i, _)| *i == index) {
             Some((_, paths)) => new_args.extend(paths.drain(..).map(OsString::from)),
+            None if merged.contains(&index) => {}
             None => new_args.push(arg),
         }
     }

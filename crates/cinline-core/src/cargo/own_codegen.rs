@@ -34,7 +34,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::cgu::{left_calls, unit_record};
 use super::jobserver::Jobserver;
@@ -149,7 +149,17 @@ pub(super) fn rustc_args(args: &[OsString], inv: &Invocation, once: Once) -> Vec
         }
     };
     if inv.opt_level != OptLevel::O0 && inv.codegen_units.is_none() {
-        options.push("codegen-units=1".into());
+        match once {
+            Once::Archive => options.push("codegen-units=1".into()),
+            Once::Linked => {
+                options.push(format!("codegen-units={BINARY_UNITS}"));
+                // Functions merged by LLVM across units become thunks, not
+                // aliases: an alias ties its name to another definition,
+                // which a unit generated in parts cannot cut apart
+                // (`link/split.rs`); the inliner takes a thunk away.
+                options.push("llvm-args=-mergefunc-use-aliases=false".into());
+            }
+        }
     }
     let options: Vec<&str> = options.iter().map(String::as_str).collect();
     with_codegen_options(&args, &options)
@@ -207,6 +217,12 @@ pub(super) enum UnitBitcode<'a> {
     Bytes(&'a [u8]),
     /// In a file: an object rustc left on the link line.
     File(&'a Path),
+    /// In files: a crate's codegen units on the link line, generated as
+    /// one unit, the others linked into the first (`link/units.rs`).
+    Linked {
+        first: &'a Path,
+        others: &'a [PathBuf],
+    },
 }
 
 impl UnitBitcode<'_> {
@@ -216,6 +232,9 @@ impl UnitBitcode<'_> {
         match self {
             UnitBitcode::Bytes(data) => data.len() as u64,
             UnitBitcode::File(path) => super::file_size(path),
+            UnitBitcode::Linked { first, others } => {
+                super::file_size(first) + others.iter().map(|p| super::file_size(p)).sum::<u64>()
+            }
         }
     }
 }
@@ -377,6 +396,13 @@ pub(super) fn compile_units(
         .collect()
 }
 
+/// The codegen units rustc makes of an optimized binary that asked for no
+/// number: optimized on as many threads, then linked back into one module
+/// and generated as one unit (`link/units.rs`). Measured on
+/// examples/liburing's program (2 cores): rustc reaches its linker in
+/// 153-171 ms with 2 units, 180-200 ms with one.
+pub const BINARY_UNITS: usize = 2;
+
 /// Bitcode of at least this many bytes makes a unit worth generating in
 /// parts, one per core. A judgment, not a measured break-even: every part
 /// parses the whole unit (7% of the unit's code generation on `rg`'s 6.6
@@ -450,20 +476,27 @@ fn link_job(
     codegen: &Codegen,
     kept: Option<&KeptObjects>,
 ) -> crate::Result<Linked> {
-    let bitcode = match job.bitcode {
-        UnitBitcode::File(path) => path.to_path_buf(),
+    let (bitcode, siblings) = match job.bitcode {
+        UnitBitcode::File(path) => (path.to_path_buf(), Vec::new()),
+        UnitBitcode::Linked { first, others } => (first.to_path_buf(), others.to_vec()),
         UnitBitcode::Bytes(data) => {
             let path = scratch.join(format!("{}.bc", job.name));
             std::fs::write(&path, data).map_err(Error::write(&path))?;
-            path
+            (path, Vec::new())
         }
     };
-    // The store, for a unit generated whole; its bitcode is read only
-    // where an object is kept, or is to be.
+    // The store, for a unit generated whole; its bitcode (every file of
+    // it) is read only where an object is kept, or is to be.
     let kept = kept.filter(|_| job.part.is_none());
     let bytes = || match job.bitcode {
         UnitBitcode::Bytes(data) => Some(data.to_vec()),
         UnitBitcode::File(path) => std::fs::read(path).ok(),
+        UnitBitcode::Linked { first, others } => std::iter::once(first)
+            .chain(others.iter().map(PathBuf::as_path))
+            .map(std::fs::read)
+            .collect::<std::io::Result<Vec<_>>>()
+            .ok()
+            .map(|all| all.concat()),
     };
     if let Some(object) = kept.and_then(|kept| kept.get(job.name, bytes)) {
         return Ok(Linked {
@@ -488,6 +521,7 @@ fn link_job(
             helper_index: helpers.index.clone(),
             engine: crate::env::engine()?,
             part: job.part.clone(),
+            siblings,
             ..LinkOptions::default()
         },
         rustc,
@@ -608,7 +642,9 @@ mod tests {
             "-C".into(),
             "passes=default<Os>".into(),
             "-C".into(),
-            "codegen-units=1".into()
+            format!("codegen-units={BINARY_UNITS}"),
+            "-C".into(),
+            "llvm-args=-mergefunc-use-aliases=false".into()
         ]));
         // A test harness is a binary too; any crate seeing helpers is one.
         let (_, inv) =

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use cinline_llvm::{Llvm, Module, OptLevel, TargetMachine, TargetSpec};
+use cinline_llvm::{Llvm, Module, OptLevel, TargetMachine};
 
-use super::prepare::{mark_always_inline, prepare, resolve, Resolved};
+use super::prepare::{mark_always_inline, prepare, resolve, target_machine, Resolved};
 use super::{one_definition, LinkOptions, LinkOutcome, Passes};
 use crate::{write_atomic, Error};
 
@@ -112,17 +112,10 @@ pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<Lin
         path: opts.krate.clone(),
         message: format!("{what}: {e}"),
     };
-    let machine = ctx
-        .target_machine(&TargetSpec {
-            triple: &module.triple(),
-            cpu: &resolved.cpu,
-            features: &resolved.features,
-            opt: resolved.opt,
-            reloc: resolved.reloc,
-            code_model: resolved.code_model,
-        })
+    let machine = target_machine(&ctx, &module, &resolved)
         .map_err(|e| llvm_error("cannot generate code", e))?;
-    if linked || opts.passes != Passes::Inline {
+    // Code inlined from another codegen unit is worth optimizing too.
+    if linked || !prepared.callers.is_empty() || opts.passes != Passes::Inline {
         optimize(
             &mut module,
             &opts.passes,

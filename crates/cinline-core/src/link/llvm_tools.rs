@@ -69,6 +69,7 @@ pub(super) fn link(
         None => find_clang(None, llvm_link.version.major)?,
     };
     let mut inputs: Vec<PathBuf> = std::iter::once(&opts.krate)
+        .chain(&opts.siblings)
         .chain(&opts.helpers)
         .cloned()
         .collect();
@@ -128,7 +129,8 @@ pub(super) fn link(
         for (_, module) in &prepared.helpers {
             mark_always_inline(module, &prepared.helper_symbols, &prepared.mismatches);
         }
-        let krate = if prepared.modified {
+        // The crate's other units are in its module now.
+        let krate = if prepared.modified || !opts.siblings.is_empty() {
             write(0, &prepared.krate)?
         } else {
             opts.krate.clone()

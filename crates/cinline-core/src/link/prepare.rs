@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
-use cinline_llvm::{CodeModel, Context, Function, Module, OptLevel, RelocModel, Version};
+use cinline_llvm::{
+    CodeModel, Context, Function, Module, OptLevel, RelocModel, TargetMachine, TargetSpec, Version,
+};
 
 use super::options::{self, RelocationModel};
 use super::{Codegen, LinkOptions, OutOfLine};
@@ -59,6 +61,22 @@ pub fn prepare<'ctx>(
     opts: &LinkOptions,
 ) -> crate::Result<Prepared<'ctx>> {
     let mut krate = BitcodeFile::read_for(&opts.krate, engine)?.parse(ctx)?;
+    let mut callers: BTreeSet<String> = BTreeSet::new();
+    if !opts.siblings.is_empty() {
+        let resolved = resolve(&opts.codegen, Some(&krate))?;
+        let machine = target_machine(ctx, &krate, &resolved).map_err(|e| Error::Llvm {
+            path: opts.krate.clone(),
+            message: format!("cannot generate code: {e}"),
+        })?;
+        callers = super::units::link_units(
+            ctx,
+            engine,
+            &mut krate,
+            &opts.krate,
+            &opts.siblings,
+            &machine,
+        )?;
+    }
     if let Some(part) = &opts.part {
         let llvm_error = |e: cinline_llvm::LlvmError| Error::Llvm {
             path: opts.krate.clone(),
@@ -167,12 +185,9 @@ pub fn prepare<'ctx>(
         .map(|f| f.name())
         .collect();
     left_out.extend(mismatched_types(&called, &helpers));
-    let callers = called
-        .iter()
-        .flat_map(|f| f.callers())
-        .map(|c| c.name())
-        .collect();
+    callers.extend(called.iter().flat_map(|f| f.callers()).map(|c| c.name()));
     let inputs: Vec<&Path> = std::iter::once(opts.krate.as_path())
+        .chain(opts.siblings.iter().map(PathBuf::as_path))
         .chain(helpers.iter().map(|(path, _)| path.as_path()))
         .collect();
     crate::supervise::stage_together(&inputs);
@@ -325,6 +340,22 @@ pub(crate) fn mark_always_inline(
             f.add_enum_attribute("alwaysinline");
         }
     }
+}
+
+/// The target machine for `module`'s triple with the `resolved` settings.
+pub(crate) fn target_machine(
+    ctx: &Context,
+    module: &Module<'_>,
+    resolved: &Resolved,
+) -> Result<TargetMachine, cinline_llvm::LlvmError> {
+    ctx.target_machine(&TargetSpec {
+        triple: &module.triple(),
+        cpu: &resolved.cpu,
+        features: &resolved.features,
+        opt: resolved.opt,
+        reloc: resolved.reloc,
+        code_model: resolved.code_model,
+    })
 }
 
 /// Code generation settings with every default filled in from the crate.

@@ -1,0 +1,174 @@
+//! [`CallSite`]: a call in a function's body, and the attributes that
+//! steer an inliner at that one call.
+
+use std::ffi::{c_char, c_uint};
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+
+use crate::api::{self, Api};
+use crate::context::Context;
+use crate::module::{Function, Module};
+
+/// A `call`, `invoke` or `callbr` instruction of a function, borrowed from
+/// its module. Changes go through `&self`, as for [`Function`].
+#[derive(Clone, Copy)]
+pub struct CallSite<'m> {
+    context: &'m Context,
+    raw: NonNull<api::OpaqueValue>,
+    _module: PhantomData<&'m Module<'m>>,
+}
+
+impl<'m> Function<'m> {
+    /// The call sites of this function's body, in order (none for a
+    /// declaration).
+    pub fn call_sites(&self) -> Vec<CallSite<'m>> {
+        let context = self.as_global().context;
+        let api = context.api;
+        let mut out = Vec::new();
+        // SAFETY: walking the blocks and instructions of a live function
+        // without changing them.
+        unsafe {
+            let mut block = (api.LLVMGetFirstBasicBlock)(self.as_global().raw.as_ptr());
+            while !block.is_null() {
+                let mut inst = (api.LLVMGetFirstInstruction)(block);
+                while let Some(raw) = NonNull::new(inst) {
+                    if is_call(api, inst) {
+                        out.push(CallSite {
+                            context,
+                            raw,
+                            _module: PhantomData,
+                        });
+                    }
+                    inst = (api.LLVMGetNextInstruction)(inst);
+                }
+                block = (api.LLVMGetNextBasicBlock)(block);
+            }
+        }
+        out
+    }
+}
+
+/// # Safety
+/// `inst` must be a live instruction.
+unsafe fn is_call(api: &Api, inst: api::ValueRef) -> bool {
+    // SAFETY: classifying a live value.
+    unsafe {
+        !(api.LLVMIsACallInst)(inst).is_null()
+            || !(api.LLVMIsAInvokeInst)(inst).is_null()
+            || !(api.LLVMIsACallBrInst)(inst).is_null()
+    }
+}
+
+impl<'m> CallSite<'m> {
+    fn api(&self) -> &'static Api {
+        self.context.api
+    }
+
+    /// The function called, if the call names one directly (not through a
+    /// pointer or an alias).
+    pub fn callee(&self) -> Option<Function<'m>> {
+        let api = self.api();
+        // SAFETY: reading the callee operand of a live call.
+        unsafe {
+            let callee = (api.LLVMGetCalledValue)(self.raw.as_ptr());
+            if callee.is_null() || (api.LLVMIsAFunction)(callee).is_null() {
+                return None;
+            }
+            NonNull::new(callee).map(|raw| Function::new(self.context, raw))
+        }
+    }
+
+    fn enum_kind(&self, name: &str) -> c_uint {
+        // SAFETY: name passed with its length.
+        unsafe {
+            (self.api().LLVMGetEnumAttributeKindForName)(name.as_ptr() as *const c_char, name.len())
+        }
+    }
+
+    /// Whether the call itself carries the attribute `name` (`"noinline"`...).
+    pub fn has_enum_attribute(&self, name: &str) -> bool {
+        let kind = self.enum_kind(name);
+        // SAFETY: an unknown name gives kind 0, which no attribute has.
+        kind != 0
+            && unsafe {
+                !(self.api().LLVMGetCallSiteEnumAttribute)(
+                    self.raw.as_ptr(),
+                    api::FUNCTION_INDEX,
+                    kind,
+                )
+                .is_null()
+            }
+    }
+
+    /// Adds the attribute `name` to the call (`"noinline"`: no inliner
+    /// inlines this call); unknown names are ignored.
+    pub fn add_enum_attribute(&self, name: &str) {
+        let kind = self.enum_kind(name);
+        if kind != 0 {
+            // SAFETY: a valid kind, created in the call's context.
+            unsafe {
+                let attr = (self.api().LLVMCreateEnumAttribute)(self.context.raw.as_ptr(), kind, 0);
+                (self.api().LLVMAddCallSiteAttribute)(self.raw.as_ptr(), api::FUNCTION_INDEX, attr);
+            }
+        }
+    }
+
+    /// Removes the attribute `name` from the call, if present.
+    pub fn remove_enum_attribute(&self, name: &str) {
+        let kind = self.enum_kind(name);
+        if kind != 0 {
+            // SAFETY: a valid kind on this call.
+            unsafe {
+                (self.api().LLVMRemoveCallSiteEnumAttribute)(
+                    self.raw.as_ptr(),
+                    api::FUNCTION_INDEX,
+                    kind,
+                )
+            };
+        }
+    }
+
+    /// Whether the call carries the string attribute `key`.
+    pub fn has_string_attribute(&self, key: &str) -> bool {
+        // SAFETY: key passed with its length.
+        unsafe {
+            !(self.api().LLVMGetCallSiteStringAttribute)(
+                self.raw.as_ptr(),
+                api::FUNCTION_INDEX,
+                key.as_ptr() as *const c_char,
+                key.len() as c_uint,
+            )
+            .is_null()
+        }
+    }
+
+    /// Adds the string attribute `key` (empty value) to the call: a mark
+    /// that copies of the call made by inlining carry too.
+    pub fn add_string_attribute(&self, key: &str) {
+        // SAFETY: key passed with its length; the attribute is created in
+        // the call's context.
+        unsafe {
+            let attr = (self.api().LLVMCreateStringAttribute)(
+                self.context.raw.as_ptr(),
+                key.as_ptr() as *const c_char,
+                key.len() as c_uint,
+                c"".as_ptr(),
+                0,
+            );
+            (self.api().LLVMAddCallSiteAttribute)(self.raw.as_ptr(), api::FUNCTION_INDEX, attr);
+        }
+    }
+
+    /// Removes the string attribute `key` from the call, if present.
+    pub fn remove_string_attribute(&self, key: &str) {
+        // SAFETY: key passed with its length.
+        unsafe {
+            (self.api().LLVMRemoveCallSiteStringAttribute)(
+                self.raw.as_ptr(),
+                api::FUNCTION_INDEX,
+                key.as_ptr() as *const c_char,
+                key.len() as c_uint,
+            )
+        };
+    }
+}
