@@ -181,6 +181,27 @@ fn binaries_are_generated_once() {
 }
 
 #[test]
+fn a_binarys_codegen_units_are_generated_as_one_with_the_calls_between_them_inlined() {
+    let built = built();
+    // rustc puts `digest` in a unit of its own, `main` in the other.
+    let linked = built
+        .log
+        .lines()
+        .find(|l| l.contains("mini_app-") && l.contains(": 2 codegen units linked, "))
+        .unwrap_or_else(|| panic!("{}", built.log));
+    assert!(!linked.contains(" 0 call(s) between"), "{linked}");
+    assert!(!linked.ends_with("inlined into 0 function(s)"), "{linked}");
+    // Both calls to `digest::mix` inlined: nothing calls it any more, and
+    // the linker dropped it, as plain's crate-local ThinLTO does.
+    let mix = |path: &Path| symbols_where(path, |n| n.contains("6digest3mix"));
+    assert!(mix(&built.ws.join("target/release/mini-app")).is_empty());
+    assert!(
+        mix(&built.ws.join("target/cinline/release/mini-app")).is_empty(),
+        "{linked}"
+    );
+}
+
+#[test]
 fn the_report_counts_every_call() {
     let report = &built().report;
     let total = report

@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use cinline_llvm::{Context, Function, Module, TargetMachine, Version};
+use cinline_llvm::{CallSite, Context, Function, Module, TargetMachine, Version};
 
 use crate::bitcode::BitcodeFile;
 use crate::Error;
@@ -54,6 +54,7 @@ pub(super) fn link_units<'ctx>(
         })?;
     }
     let before = calls_between_units(krate);
+    let calls: usize = before.values().map(|shape| shape.between).sum();
     let mut received = BTreeSet::new();
     if !before.is_empty() {
         mark_last_calls(krate);
@@ -72,6 +73,15 @@ pub(super) fn link_units<'ctx>(
         }
     }
     release_calls(krate);
+    crate::cargo::log(|| {
+        format!(
+            "{}: {} codegen units linked, {calls} call(s) between them, code inlined into {} \
+             function(s)",
+            krate_path.display(),
+            siblings.len() + 1,
+            received.len()
+        )
+    });
     Ok(received)
 }
 
@@ -135,41 +145,50 @@ fn release_calls(module: &Module<'_>) {
 }
 
 /// What tells whether inlining changed a function: its size and the
-/// functions it calls.
-#[derive(PartialEq, Eq)]
+/// functions it calls; and how many of its calls go to another unit.
 struct Shape {
     instructions: usize,
     callees: Vec<String>,
+    between: usize,
 }
 
 impl Shape {
     fn of(f: &Function<'_>) -> Shape {
+        let calls = f.call_sites();
         Shape {
             instructions: f.instruction_count(),
-            callees: f
-                .call_sites()
+            callees: calls
                 .iter()
                 .filter_map(|c| c.callee())
                 .map(|c| c.name())
                 .collect(),
+            between: calls.iter().filter(|c| is_between_units(c)).count(),
         }
     }
 }
 
-/// The functions of the linked `module` that call a function defined in
-/// another unit (a call not held back), with their shape.
+impl PartialEq for Shape {
+    fn eq(&self, other: &Self) -> bool {
+        (self.instructions, &self.callees) == (other.instructions, &other.callees)
+    }
+}
+
+/// Whether `call`, in the linked module, goes to a function another unit
+/// defined: not held back, and to a definition.
+fn is_between_units(call: &CallSite<'_>) -> bool {
+    !call.has_string_attribute(HELD)
+        && !call.has_enum_attribute("noinline")
+        && call.callee().is_some_and(|c| !c.is_declaration())
+}
+
+/// The functions of the linked `module` that call into another unit, with
+/// their shape.
 fn calls_between_units(module: &Module<'_>) -> BTreeMap<String, Shape> {
     module
         .functions()
         .into_iter()
-        .filter(|f| {
-            f.call_sites().iter().any(|call| {
-                !call.has_string_attribute(HELD)
-                    && !call.has_enum_attribute("noinline")
-                    && call.callee().is_some_and(|c| !c.is_declaration())
-            })
-        })
         .map(|f| (f.name(), Shape::of(&f)))
+        .filter(|(_, shape)| shape.between > 0)
         .collect()
 }
 
