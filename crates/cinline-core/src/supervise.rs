@@ -60,6 +60,9 @@ pub fn enter_worker() -> bool {
                 crate::getenv(env_keys::STARTER).and_then(|pid| pid.to_str()?.parse::<u32>().ok());
             std::env::remove_var(env_keys::WORKER);
             std::env::remove_var(env_keys::STARTER);
+            // A build's link server: its directory goes with it on that
+            // signal, whenever it comes.
+            crate::cargo::end_with_the_build();
             // A worker whose supervisor is killed outright must not go on.
             let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
             // A starter that ended before that line sent no signal (a

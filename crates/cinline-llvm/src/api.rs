@@ -130,6 +130,7 @@ api! {
     LLVMGetLinkage: fn(ValueRef) -> c_int;
     LLVMSetLinkage: fn(ValueRef, c_int);
     LLVMSetVisibility: fn(ValueRef, c_int);
+    LLVMGetVisibility: fn(ValueRef) -> c_int;
     LLVMSetComdat: fn(ValueRef, *mut c_void);
     LLVMGetComdat: fn(ValueRef) -> *mut c_void;
     LLVMGetSection: fn(ValueRef) -> *const c_char;

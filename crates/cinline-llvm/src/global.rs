@@ -215,6 +215,14 @@ impl<'m> Global<'m> {
         true
     }
 
+    /// Whether it has hidden visibility: seen by the objects of its own
+    /// link only (rustc gives it to what it makes global only for its other
+    /// codegen units).
+    pub fn is_hidden(&self) -> bool {
+        // SAFETY: reading the visibility of a live global.
+        unsafe { (self.api().LLVMGetVisibility)(self.raw.as_ptr()) == VISIBILITY_HIDDEN }
+    }
+
     /// Whether it belongs to a comdat: a group of sections the linker keeps
     /// or drops whole.
     pub fn in_comdat(&self) -> bool {

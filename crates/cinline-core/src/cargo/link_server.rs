@@ -213,9 +213,9 @@ impl Drop for Server {
 
 /// In the server: serves its scope's links (see the module's text).
 pub(super) fn serve() -> Outcome {
-    let Some(dir) = getenv(env_keys::LINK_SERVER).map(PathBuf::from) else {
+    if getenv(env_keys::LINK_SERVER).is_none() {
         return Outcome::failed("the link server has no directory");
-    };
+    }
     let scope = match getenv(env_keys::LINK_SERVER_BUILD) {
         Some(_) => Scope::Build,
         None => Scope::Crate,
@@ -236,7 +236,7 @@ pub(super) fn serve() -> Outcome {
             }
         }
         Scope::Build => {
-            end_with_the_build(&dir);
+            // Its end with the build was set up as it became a worker.
             log(|| "link server ready for the build".into());
             let prepared = Arc::new(Prepared::default());
             for stream in listener.incoming().flatten() {
@@ -256,15 +256,21 @@ pub(crate) fn abandon() {
     }
 }
 
-/// In the build's server: when cargo ends (the server's parent-death
-/// signal) or the build is interrupted, the server's directory goes with
-/// it.
-fn end_with_the_build(dir: &Path) {
+/// In the build's server, before its parent-death signal is armed (a
+/// signal between the two would end it with its directory left): when
+/// cargo ends (that signal) or the build is interrupted, the server's
+/// directory goes with it. Nothing for any other process.
+pub(crate) fn end_with_the_build() {
+    if getenv(env_keys::LINK_SERVER_BUILD).is_none() {
+        return;
+    }
+    let Some(dir) = getenv(env_keys::LINK_SERVER).map(PathBuf::from) else {
+        return;
+    };
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
         return;
     };
-    let dir = dir.to_path_buf();
     std::thread::spawn(move || {
         if let Some(signo) = signals.forever().next() {
             let _ = std::fs::remove_dir_all(&dir);

@@ -19,6 +19,7 @@ mod jobserver;
 mod kept_objects;
 mod link_server;
 pub(crate) use link_server::abandon as abandon_link_server;
+pub(crate) use link_server::end_with_the_build;
 mod linker;
 mod outcome;
 mod own_codegen;

@@ -27,10 +27,12 @@
 //!   without cinline, the same module (measured: the same machine code as
 //!   `--emit=llvm-bc` on examples/liburing's program).
 //!
-//! Both need each unit's bitcode to be the whole story: one codegen unit,
-//! or no optimization. With several optimized units rustc would run
-//! crate-local ThinLTO between them, so those crates keep the other path
-//! (rustc's objects, replaced where they call helpers).
+//! Optimized, both are made by rustc in [`OPTIMIZED_UNITS`] codegen units,
+//! optimized at once; cinline links them back into one module and inlines
+//! the calls between them (`link/units.rs`): the crate-local ThinLTO
+//! rustc leaves out under `-C linker-plugin-lto`. A crate that asks for a
+//! number of units keeps the other path (rustc's objects, replaced where
+//! they call helpers), its units joined by rustc's own ThinLTO.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
@@ -59,9 +61,8 @@ pub(super) enum Once {
 }
 
 /// A crate whose last build gave cinline this much bitcode or more keeps
-/// rustc's codegen units ([`keeps_rustc_units`]): one unit is what lets
-/// cinline generate a crate once, but rustc then optimizes it on one
-/// thread. Measured: `examples/liburing`'s program (62 KiB) rebuilds in
+/// rustc's codegen units ([`keeps_rustc_units`]): generating a crate once
+/// makes its code one unit, which rustc optimized on one thread. Measured: `examples/liburing`'s program (62 KiB) rebuilds in
 /// 1.21x plain as one unit, 1.30x with rustc's 16 (the units calling
 /// helpers generated again); ripgrep's `rg` (6.6 MiB) in 1.49x as one unit
 /// (generated in two parts at once), 1.10x with rustc's 16.
@@ -70,7 +71,7 @@ pub const LARGE_CRATE: u64 = 1024 * 1024;
 /// Whether cinline generates the crate's code once, and how: a library
 /// only (`lib`/`rlib`) that depends directly on a package of `helpers`, or
 /// a binary (or test) built with optimization; not one that
-/// [`keeps_rustc_units`]; one codegen unit or none optimized, no output but
+/// [`keeps_rustc_units`]; no number of codegen units but one asked for, no output but
 /// the usual ones, and not switched off with `CINLINE_CODEGEN_ONCE=0`.
 /// `last_bitcode`: what the crate's last record says of its size.
 pub(super) fn applies(inv: &Invocation, helpers: &HelperSet, last_bitcode: u64) -> Option<Once> {
@@ -128,11 +129,8 @@ pub(super) fn with_rustc_units(args: &[OsString]) -> Vec<OsString> {
 }
 
 /// rustc's arguments for the path `once`: bitcode instead of objects,
-/// optimized with the whole per-module pipeline, and one codegen unit when
-/// optimizing (what rustc itself picks for a crate whose bitcode is asked
-/// for). Not rustc's 16: under `-C linker-plugin-lto` rustc runs no
-/// crate-local ThinLTO, so calls between units would stay calls, slower
-/// than a plain build (measured in ARCHITECTURE.md).
+/// optimized with the whole per-module pipeline, in [`OPTIMIZED_UNITS`]
+/// codegen units when optimizing, generated as one.
 pub(super) fn rustc_args(args: &[OsString], inv: &Invocation, once: Once) -> Vec<OsString> {
     let mut options = vec!["linker-plugin-lto".to_string()];
     let args = match once {
@@ -149,16 +147,14 @@ pub(super) fn rustc_args(args: &[OsString], inv: &Invocation, once: Once) -> Vec
         }
     };
     if inv.opt_level != OptLevel::O0 && inv.codegen_units.is_none() {
-        match once {
-            Once::Archive => options.push("codegen-units=1".into()),
-            Once::Linked => {
-                options.push(format!("codegen-units={BINARY_UNITS}"));
-                // Functions merged by LLVM across units become thunks, not
-                // aliases: an alias ties its name to another definition,
-                // which a unit generated in parts cannot cut apart
-                // (`link/split.rs`); the inliner takes a thunk away.
-                options.push("llvm-args=-mergefunc-use-aliases=false".into());
-            }
+        options.push(format!("codegen-units={OPTIMIZED_UNITS}"));
+        if once == Once::Linked {
+            // Functions merged by LLVM across units become thunks, not
+            // aliases: an alias ties its name to another definition, which
+            // a unit generated in parts cannot cut apart (`link/split.rs`);
+            // the inliner takes a thunk away. (An archive member is one
+            // object, never cut.)
+            options.push("llvm-args=-mergefunc-use-aliases=false".into());
         }
     }
     let options: Vec<&str> = options.iter().map(String::as_str).collect();
@@ -178,11 +174,36 @@ pub(super) fn compile_archive(
 ) -> crate::Result<Record> {
     let stem = inv.stem();
     let members = archive::members(path)?;
-    let units: Vec<(&str, UnitBitcode<'_>)> = members
+    let mut bitcode: Vec<(&str, &[u8])> = members
         .iter()
         .filter(|(name, data)| is_unit(name, &stem) && is_bitcode(data))
-        .map(|(name, data)| (name.as_str(), UnitBitcode::Bytes(data)))
+        .map(|(name, data)| (name.as_str(), data.as_slice()))
         .collect();
+    bitcode.sort_by_key(|(name, _)| *name);
+    // Optimized, the units rustc made ([`OPTIMIZED_UNITS`]) are generated
+    // as one: the first member's object holds them all, the others go.
+    let scratch = tempfile::tempdir().map_err(crate::Error::write(std::env::temp_dir()))?;
+    let merged = inv.opt_level != OptLevel::O0 && bitcode.len() > 1;
+    let mut files = Vec::new();
+    if merged {
+        for (name, data) in &bitcode {
+            let file = scratch.path().join(name);
+            std::fs::write(&file, data).map_err(Error::write(&file))?;
+            files.push(file);
+        }
+    }
+    let units: Vec<(&str, UnitBitcode<'_>)> = match files.split_first() {
+        Some((first, others)) => vec![(bitcode[0].0, UnitBitcode::Linked { first, others })],
+        None => bitcode
+            .iter()
+            .map(|(name, data)| (*name, UnitBitcode::Bytes(data)))
+            .collect(),
+    };
+    let removed: Vec<&str> = if merged {
+        bitcode[1..].iter().map(|(name, _)| *name).collect()
+    } else {
+        Vec::new()
+    };
     let mut record = Record {
         crate_name: inv.crate_name.clone(),
         stem,
@@ -206,7 +227,7 @@ pub(super) fn compile_archive(
             replacements.insert(compiled.name.clone(), object);
         }
     }
-    archive::replace(path, &members, &replacements)?;
+    archive::replace(path, &members, &replacements, &removed)?;
     Ok(record)
 }
 
@@ -396,12 +417,13 @@ pub(super) fn compile_units(
         .collect()
 }
 
-/// The codegen units rustc makes of an optimized binary that asked for no
-/// number: optimized on as many threads, then linked back into one module
-/// and generated as one unit (`link/units.rs`). Measured on
-/// examples/liburing's program (2 cores): rustc reaches its linker in
-/// 153-171 ms with 2 units, 180-200 ms with one.
-pub const BINARY_UNITS: usize = 2;
+/// The codegen units rustc makes of an optimized crate cinline generates
+/// once that asked for no number: optimized on as many threads, then
+/// linked back into one module and generated as one unit
+/// (`link/units.rs`). Measured on examples/liburing's program (2 cores):
+/// rustc reaches its linker in 153-171 ms with 2 units, 180-200 ms with
+/// one.
+pub const OPTIMIZED_UNITS: usize = 2;
 
 /// Bitcode of at least this many bytes makes a unit worth generating in
 /// parts, one per core. A judgment, not a measured break-even: every part
@@ -619,7 +641,7 @@ mod tests {
             "-C".into(),
             "lto=fat".into(),
             "-C".into(),
-            "codegen-units=1".into()
+            format!("codegen-units={OPTIMIZED_UNITS}")
         ]));
     }
 
@@ -642,7 +664,7 @@ mod tests {
             "-C".into(),
             "passes=default<Os>".into(),
             "-C".into(),
-            format!("codegen-units={BINARY_UNITS}"),
+            format!("codegen-units={OPTIMIZED_UNITS}"),
             "-C".into(),
             "llvm-args=-mergefunc-use-aliases=false".into()
         ]));

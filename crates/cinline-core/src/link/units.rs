@@ -1,10 +1,10 @@
 //! A crate's codegen units linked back into one module, the calls between
 //! them inlined as crate-local ThinLTO would.
 //!
-//! rustc optimizes an optimized binary's units in parallel; cinline asks it
-//! for a few (`own_codegen::BINARY_UNITS`) and generates their code as one
-//! unit, so that every call into a helper, in whichever unit, is inlined
-//! and the code generated once. What rustc leaves undone under `-C
+//! rustc optimizes a crate's units in parallel; cinline asks it for a few
+//! (`own_codegen::OPTIMIZED_UNITS`) where it generates the crate's code
+//! itself, and generates them as one unit, so that every call into a
+//! helper, in whichever unit, is inlined and the code generated once. What rustc leaves undone under `-C
 //! linker-plugin-lto` is its crate-local ThinLTO: a call from one unit to
 //! a function of another would stay a call. So, once the units are linked,
 //! LLVM's inliner is given those calls, with its own cost model, and no
@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use cinline_llvm::{CallSite, Context, Function, Module, TargetMachine, Version};
+use cinline_llvm::{CallSite, Context, Function, Linkage, Module, TargetMachine, Version};
 
 use crate::bitcode::BitcodeFile;
 use crate::Error;
@@ -53,6 +53,11 @@ pub(super) fn link_units<'ctx>(
             message: format!("cannot link it with {}: {e}", krate_path.display()),
         })?;
     }
+    // LLVM works on the units together from here: a crash names them all.
+    let inputs: Vec<&std::path::Path> = std::iter::once(krate_path)
+        .chain(siblings.iter().map(PathBuf::as_path))
+        .collect();
+    crate::supervise::stage_together(&inputs);
     let before = calls_between_units(krate);
     let calls: usize = before.values().map(|shape| shape.between).sum();
     let mut received = BTreeSet::new();
@@ -101,18 +106,23 @@ fn hold_calls_within(unit: &Module<'_>) {
 }
 
 /// Marks `alwaysinline` each call between units that is the only use of
-/// its callee. In one unit the callee would be local, and LLVM inlines the
-/// last call to a local function almost whatever its size; rustc made it
-/// global only for that call from another unit, so the inliner would weigh
-/// it as any global function (a `Vec` built by `collect` in examples/liburing's
-/// `main` stays a call without this: 9% more instructions for that step).
+/// its callee, a hidden one or a local one. In one unit the callee would
+/// be local, and LLVM inlines the last call to a local function almost
+/// whatever its size; rustc made it global (hidden: not exported from the
+/// crate) only for that call from another unit, so the inliner would weigh
+/// it as any global function (a `Vec` built by `collect` in
+/// examples/liburing's `main` stays a call without this: 9% more
+/// instructions for that step). An exported function may have callers in
+/// other crates: it is left to the cost model.
 fn mark_last_calls(module: &Module<'_>) {
     for f in module.functions() {
         for call in f.call_sites() {
             let Some(callee) = call.callee() else {
                 continue;
             };
+            let global = callee.as_global();
             if !callee.is_declaration()
+                && (global.is_hidden() || global.linkage() == Linkage::Local)
                 && !call.has_string_attribute(HELD)
                 && !call.has_enum_attribute("noinline")
                 && !callee.has_enum_attribute("noinline")
@@ -222,6 +232,7 @@ mod tests {
             "{triple}declare i32 @small(i32)
 declare i32 @once(i32)
 declare i32 @kept(i32)
+declare i32 @exported(i32)
 define internal i32 @own(i32 %x) {{
   %y = add i32 %x, 5
   ret i32 %y
@@ -231,7 +242,8 @@ define i32 @run(i32 %x) {{
   %b = call i32 @once(i32 %a)
   %c = call i32 @own(i32 %b)
   %d = call i32 @kept(i32 %c) #0
-  ret i32 %d
+  %e = call i32 @exported(i32 %d)
+  ret i32 %e
 }}
 define i32 @other(i32 %x) {{
   %a = call i32 @own(i32 %x)
@@ -250,7 +262,10 @@ define hidden i32 @once(i32 %x) {{
 define hidden i32 @kept(i32 %x) {{
   ret i32 %x
 }}
+define i32 @exported(i32 %x) {{
+{}}}
 ",
+            chain(200),
             chain(200)
         );
         let dir = tempfile::tempdir().unwrap();
@@ -282,7 +297,9 @@ define hidden i32 @kept(i32 %x) {{
             .filter_map(|c| c.callee())
             .map(|c| c.name())
             .collect();
-        assert_eq!(callees, ["own", "kept"]);
+        // `exported` may have callers in other crates: its one call here
+        // is weighed, and it is too large.
+        assert_eq!(callees, ["own", "kept", "exported"]);
         // The marks are gone; the `noinline` rustc put stays.
         for f in krate.functions() {
             for call in f.call_sites() {
