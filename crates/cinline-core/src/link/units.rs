@@ -4,9 +4,10 @@
 //! rustc optimizes a crate's units in parallel; cinline asks it for a few
 //! (`own_codegen::OPTIMIZED_UNITS`) where it generates the crate's code
 //! itself, and generates them as one unit, so that every call into a
-//! helper, in whichever unit, is inlined and the code generated once. What rustc leaves undone under `-C
-//! linker-plugin-lto` is its crate-local ThinLTO: a call from one unit to
-//! a function of another would stay a call. So, once the units are linked,
+//! helper, in whichever unit, is inlined and the code generated once.
+//! What rustc leaves undone under `-C linker-plugin-lto` is its
+//! crate-local ThinLTO: a call from one unit to a function of another
+//! would stay a call. So, once the units are linked,
 //! LLVM's inliner is given those calls, with its own cost model, and no
 //! other: each call into the caller's own unit was already weighed by
 //! rustc's inliner, and is held back for the time (`noinline` with a mark
