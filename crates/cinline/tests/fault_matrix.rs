@@ -748,3 +748,58 @@ fn the_metadata_notice_and_the_diagnostics_are_shown_once() {
     assert_eq!(notices_and_diagnostics(&out), (1, 1), "{text}");
     assert!(failed.join("libsample.rlib").is_file());
 }
+
+/// A binary's second codegen unit (linked into the first before anything
+/// else) on which LLVM aborts: the crash names that unit's file, the
+/// wrapper builds the binary again as asked, and it works.
+#[test]
+fn a_crash_on_a_binarys_second_unit_names_it_and_falls_back() {
+    let inputs = Inputs::build();
+    let dir = manifest_dir(&inputs);
+    let out_dir = inputs.path("units");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let main = inputs.path("units.rs");
+    // `digits` in a module of its own: rustc puts it in the other unit.
+    std::fs::write(
+        &main,
+        "extern \"C\" { fn rust_helper_add_mul(a: i32, b: i32, c: i32) -> i32; }\n\
+         mod digits { pub fn sum(mut n: u64) -> u64 { let mut s = 0; while n > 0 { s += n % 10; n /= 10; } s } }\n\
+         fn main() { let x = std::hint::black_box(6); let y = unsafe { rust_helper_add_mul(x, 1, 6) };\n\
+         println!(\"{} {}\", y, digits::sum(std::hint::black_box(123456789))); }\n",
+    )
+    .unwrap();
+    let out = cinline()
+        .env("__CINLINE_FAULT", "-cgu.1.rcgu.o")
+        .arg("rustc")
+        .args([
+            "--crate-name",
+            "units",
+            "--edition=2021",
+            "--crate-type",
+            "bin",
+            "--emit=link",
+            "-Copt-level=2",
+        ])
+        .arg(&main)
+        .arg(format!("-Lnative={}", dir.display()))
+        .args(["-l", "static=samplehelpers"])
+        .arg("--out-dir")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let text = stderr(&out);
+    assert!(out.status.success(), "{text}");
+    // The allocator shim's unit, generated on another thread meanwhile,
+    // may be named with it.
+    let named = text.contains("-cgu.1.rcgu.o: LLVM crashed (SIGABRT)")
+        || (text.contains("LLVM crashed (SIGABRT) on one of the inputs")
+            && text.contains("-cgu.1.rcgu.o"));
+    assert!(
+        text.contains("warning: cinline: crate `units`: ")
+            && named
+            && text.contains("built without cinline"),
+        "{text}"
+    );
+    let printed = run_ok(&mut Command::new(out_dir.join("units")));
+    assert_eq!(printed.trim(), "42 45");
+}
