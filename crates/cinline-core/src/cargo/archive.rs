@@ -31,17 +31,14 @@ pub fn members(path: &Path) -> crate::Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// Rewrites the archive at `path`, whose members ([`members`]) are
-/// `members`, with those named in `replacements` replaced and those in
-/// `removed` left out, atomically.
+/// `members`, with those named in `replacements` replaced, atomically.
 pub fn replace(
     path: &Path,
     members: &[(String, Vec<u8>)],
     replacements: &BTreeMap<String, Vec<u8>>,
-    removed: &[&str],
 ) -> crate::Result<()> {
     let new: Vec<NewArchiveMember<'_>> = members
         .iter()
-        .filter(|(name, _)| !removed.contains(&name.as_str()))
         .map(|(name, data)| {
             let bytes: &[u8] = replacements
                 .get(name)

@@ -27,12 +27,14 @@
 //!   without cinline, the same module (measured: the same machine code as
 //!   `--emit=llvm-bc` on examples/liburing's program).
 //!
-//! Optimized, both are made by rustc in [`OPTIMIZED_UNITS`] codegen units,
-//! optimized at once; cinline links them back into one module and inlines
-//! the calls between them (`link/units.rs`): the crate-local ThinLTO
-//! rustc leaves out under `-C linker-plugin-lto`. A crate that asks for a
-//! number of units keeps the other path (rustc's objects, replaced where
-//! they call helpers), its units joined by rustc's own ThinLTO.
+//! An optimized binary is made by rustc in [`OPTIMIZED_UNITS`] codegen
+//! units, optimized at once; the linker links them back into one module
+//! and inlines the calls between them (`link/units.rs`): the crate-local
+//! ThinLTO rustc leaves out under `-C linker-plugin-lto`. A library is one
+//! unit (the same for a small library, measured, for more CPU). A crate
+//! that asks for a number of units keeps the other path (rustc's objects,
+//! replaced where they call helpers), its units joined by rustc's own
+//! ThinLTO.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
@@ -129,8 +131,9 @@ pub(super) fn with_rustc_units(args: &[OsString]) -> Vec<OsString> {
 }
 
 /// rustc's arguments for the path `once`: bitcode instead of objects,
-/// optimized with the whole per-module pipeline, in [`OPTIMIZED_UNITS`]
-/// codegen units when optimizing, generated as one.
+/// optimized with the whole per-module pipeline; when optimizing, one
+/// codegen unit for a library, [`OPTIMIZED_UNITS`] for a binary,
+/// generated as one.
 pub(super) fn rustc_args(args: &[OsString], inv: &Invocation, once: Once) -> Vec<OsString> {
     let mut options = vec!["linker-plugin-lto".to_string()];
     let args = match once {
@@ -147,14 +150,16 @@ pub(super) fn rustc_args(args: &[OsString], inv: &Invocation, once: Once) -> Vec
         }
     };
     if inv.opt_level != OptLevel::O0 && inv.codegen_units.is_none() {
-        options.push(format!("codegen-units={OPTIMIZED_UNITS}"));
-        if once == Once::Linked {
-            // Functions merged by LLVM across units become thunks, not
-            // aliases: an alias ties its name to another definition, which
-            // a unit generated in parts cannot cut apart (`link/split.rs`);
-            // the inliner takes a thunk away. (An archive member is one
-            // object, never cut.)
-            options.push("llvm-args=-mergefunc-use-aliases=false".into());
+        match once {
+            Once::Archive => options.push("codegen-units=1".into()),
+            Once::Linked => {
+                options.push(format!("codegen-units={OPTIMIZED_UNITS}"));
+                // Functions merged by LLVM across units become thunks, not
+                // aliases: an alias ties its name to another definition,
+                // which a unit generated in parts cannot cut apart
+                // (`link/split.rs`); the inliner takes a thunk away.
+                options.push("llvm-args=-mergefunc-use-aliases=false".into());
+            }
         }
     }
     let options: Vec<&str> = options.iter().map(String::as_str).collect();
@@ -174,36 +179,11 @@ pub(super) fn compile_archive(
 ) -> crate::Result<Record> {
     let stem = inv.stem();
     let members = archive::members(path)?;
-    let mut bitcode: Vec<(&str, &[u8])> = members
+    let units: Vec<(&str, UnitBitcode<'_>)> = members
         .iter()
         .filter(|(name, data)| is_unit(name, &stem) && is_bitcode(data))
-        .map(|(name, data)| (name.as_str(), data.as_slice()))
+        .map(|(name, data)| (name.as_str(), UnitBitcode::Bytes(data)))
         .collect();
-    bitcode.sort_by_key(|(name, _)| *name);
-    // Optimized, the units rustc made ([`OPTIMIZED_UNITS`]) are generated
-    // as one: the first member's object holds them all, the others go.
-    let scratch = tempfile::tempdir().map_err(crate::Error::write(std::env::temp_dir()))?;
-    let merged = inv.opt_level != OptLevel::O0 && bitcode.len() > 1;
-    let mut files = Vec::new();
-    if merged {
-        for (name, data) in &bitcode {
-            let file = scratch.path().join(name);
-            std::fs::write(&file, data).map_err(Error::write(&file))?;
-            files.push(file);
-        }
-    }
-    let units: Vec<(&str, UnitBitcode<'_>)> = match files.split_first() {
-        Some((first, others)) => vec![(bitcode[0].0, UnitBitcode::Linked { first, others })],
-        None => bitcode
-            .iter()
-            .map(|(name, data)| (*name, UnitBitcode::Bytes(data)))
-            .collect(),
-    };
-    let removed: Vec<&str> = if merged {
-        bitcode[1..].iter().map(|(name, _)| *name).collect()
-    } else {
-        Vec::new()
-    };
     let mut record = Record {
         crate_name: inv.crate_name.clone(),
         stem,
@@ -227,7 +207,7 @@ pub(super) fn compile_archive(
             replacements.insert(compiled.name.clone(), object);
         }
     }
-    archive::replace(path, &members, &replacements, &removed)?;
+    archive::replace(path, &members, &replacements)?;
     Ok(record)
 }
 
@@ -417,12 +397,15 @@ pub(super) fn compile_units(
         .collect()
 }
 
-/// The codegen units rustc makes of an optimized crate cinline generates
-/// once that asked for no number: optimized on as many threads, then
-/// linked back into one module and generated as one unit
-/// (`link/units.rs`). Measured on examples/liburing's program (2 cores):
-/// rustc reaches its linker in 153-171 ms with 2 units, 180-200 ms with
-/// one.
+/// The codegen units rustc makes of an optimized binary that asked for no
+/// number: optimized on as many threads, then linked back into one module
+/// and generated as one unit (`link/units.rs`). Measured on
+/// examples/liburing's program (2 cores): rustc reaches its linker in
+/// 153-171 ms with 2 units, 180-200 ms with one. Not for a library, whose
+/// object is generated after rustc, on one thread: bench/program's
+/// release rebuild (after touching a library, interleaved, 16 rounds
+/// twice) was 1.093x and 1.079x plain with its libraries in two units,
+/// 1.070x and 1.081x in one, for 1.20x the CPU against 1.18x.
 pub const OPTIMIZED_UNITS: usize = 2;
 
 /// Bitcode of at least this many bytes makes a unit worth generating in
@@ -641,7 +624,7 @@ mod tests {
             "-C".into(),
             "lto=fat".into(),
             "-C".into(),
-            format!("codegen-units={OPTIMIZED_UNITS}")
+            "codegen-units=1".into()
         ]));
     }
 

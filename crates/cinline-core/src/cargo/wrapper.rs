@@ -603,7 +603,7 @@ fn rewrite_archive(
         }
     }
     if !replacements.is_empty() {
-        if let Err(e) = archive::replace(path, &members, &replacements, &[]) {
+        if let Err(e) = archive::replace(path, &members, &replacements) {
             let why = format!("the archive could not be rewritten: {}", full_message(&e));
             for unit in &mut record.units {
                 unit.left = unit.calls_before;

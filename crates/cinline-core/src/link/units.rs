@@ -2,7 +2,7 @@
 //! them inlined as crate-local ThinLTO would.
 //!
 //! rustc optimizes a crate's units in parallel; cinline asks it for a few
-//! (`own_codegen::OPTIMIZED_UNITS`) where it generates the crate's code
+//! (`own_codegen::OPTIMIZED_UNITS`) for a binary, whose code it generates
 //! itself, and generates them as one unit, so that every call into a
 //! helper, in whichever unit, is inlined and the code generated once.
 //! What rustc leaves undone under `-C linker-plugin-lto` is its
