@@ -78,16 +78,9 @@ impl<'m> CallSite<'m> {
         }
     }
 
-    fn enum_kind(&self, name: &str) -> c_uint {
-        // SAFETY: name passed with its length.
-        unsafe {
-            (self.api().LLVMGetEnumAttributeKindForName)(name.as_ptr() as *const c_char, name.len())
-        }
-    }
-
     /// Whether the call itself carries the attribute `name` (`"noinline"`...).
     pub fn has_enum_attribute(&self, name: &str) -> bool {
-        let kind = self.enum_kind(name);
+        let kind = self.context.enum_kind(name);
         // SAFETY: an unknown name gives kind 0, which no attribute has.
         kind != 0
             && unsafe {
@@ -103,19 +96,19 @@ impl<'m> CallSite<'m> {
     /// Adds the attribute `name` to the call (`"noinline"`: no inliner
     /// inlines this call); unknown names are ignored.
     pub fn add_enum_attribute(&self, name: &str) {
-        let kind = self.enum_kind(name);
+        let kind = self.context.enum_kind(name);
         if kind != 0 {
-            // SAFETY: a valid kind, created in the call's context.
+            let attr = self.context.enum_attribute(kind);
+            // SAFETY: an attribute of the call's context.
             unsafe {
-                let attr = (self.api().LLVMCreateEnumAttribute)(self.context.raw.as_ptr(), kind, 0);
-                (self.api().LLVMAddCallSiteAttribute)(self.raw.as_ptr(), api::FUNCTION_INDEX, attr);
-            }
+                (self.api().LLVMAddCallSiteAttribute)(self.raw.as_ptr(), api::FUNCTION_INDEX, attr)
+            };
         }
     }
 
     /// Removes the attribute `name` from the call, if present.
     pub fn remove_enum_attribute(&self, name: &str) {
-        let kind = self.enum_kind(name);
+        let kind = self.context.enum_kind(name);
         if kind != 0 {
             // SAFETY: a valid kind on this call.
             unsafe {
@@ -145,18 +138,11 @@ impl<'m> CallSite<'m> {
     /// Adds the string attribute `key` (empty value) to the call: a mark
     /// that copies of the call made by inlining carry too.
     pub fn add_string_attribute(&self, key: &str) {
-        // SAFETY: key passed with its length; the attribute is created in
-        // the call's context.
+        let attr = self.context.string_attribute(key, "");
+        // SAFETY: an attribute of the call's context.
         unsafe {
-            let attr = (self.api().LLVMCreateStringAttribute)(
-                self.context.raw.as_ptr(),
-                key.as_ptr() as *const c_char,
-                key.len() as c_uint,
-                c"".as_ptr(),
-                0,
-            );
-            (self.api().LLVMAddCallSiteAttribute)(self.raw.as_ptr(), api::FUNCTION_INDEX, attr);
-        }
+            (self.api().LLVMAddCallSiteAttribute)(self.raw.as_ptr(), api::FUNCTION_INDEX, attr)
+        };
     }
 
     /// Removes the string attribute `key` from the call, if present.

@@ -1,7 +1,7 @@
 //! [`Context`]: an owned `LLVMContext` that collects LLVM's diagnostics.
 
 use std::cell::RefCell;
-use std::ffi::{c_char, c_void, CString};
+use std::ffi::{c_char, c_uint, c_void, CString};
 use std::ptr::{self, NonNull};
 
 use crate::api::{self, Api};
@@ -152,6 +152,37 @@ impl Context {
     /// Drains the diagnostics collected so far.
     pub(crate) fn take_diagnostics(&self) -> Vec<String> {
         std::mem::take(&mut *self.diagnostics.borrow_mut())
+    }
+
+    /// The kind number of the enum attribute `name` (`"noinline"`...); 0,
+    /// which no attribute has, for an unknown name.
+    pub(crate) fn enum_kind(&self, name: &str) -> c_uint {
+        // SAFETY: name passed with its length.
+        unsafe {
+            (self.api.LLVMGetEnumAttributeKindForName)(name.as_ptr() as *const c_char, name.len())
+        }
+    }
+
+    /// The enum attribute of `kind` (from [`Context::enum_kind`], not 0),
+    /// in this context.
+    pub(crate) fn enum_attribute(&self, kind: c_uint) -> api::AttributeRef {
+        // SAFETY: attributes are uniqued in, and owned by, the live context.
+        unsafe { (self.api.LLVMCreateEnumAttribute)(self.raw.as_ptr(), kind, 0) }
+    }
+
+    /// The string attribute `key` = `value`, in this context.
+    pub(crate) fn string_attribute(&self, key: &str, value: &str) -> api::AttributeRef {
+        // SAFETY: key and value passed with their lengths; the attribute is
+        // uniqued in, and owned by, the live context.
+        unsafe {
+            (self.api.LLVMCreateStringAttribute)(
+                self.raw.as_ptr(),
+                key.as_ptr() as *const c_char,
+                key.len() as c_uint,
+                value.as_ptr() as *const c_char,
+                value.len() as c_uint,
+            )
+        }
     }
 
     /// An error made of LLVM's collected diagnostics, or `fallback` if LLVM

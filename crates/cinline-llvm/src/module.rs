@@ -334,19 +334,15 @@ impl<'m> Function<'m> {
 
     /// Sets the string attribute `key` to `value`, replacing any old value.
     pub fn set_string_attribute(&self, key: &str, value: &str) {
-        let api = self.api();
-        // SAFETY: key and value passed with their lengths; the attribute is
-        // created in the function's context.
+        let attr = self.global.context.string_attribute(key, value);
+        // SAFETY: an attribute of the function's context.
         unsafe {
-            let attr = (api.LLVMCreateStringAttribute)(
-                self.global.context.raw.as_ptr(),
-                key.as_ptr() as *const c_char,
-                key.len() as c_uint,
-                value.as_ptr() as *const c_char,
-                value.len() as c_uint,
-            );
-            (api.LLVMAddAttributeAtIndex)(self.global.raw.as_ptr(), api::FUNCTION_INDEX, attr);
-        }
+            (self.api().LLVMAddAttributeAtIndex)(
+                self.global.raw.as_ptr(),
+                api::FUNCTION_INDEX,
+                attr,
+            )
+        };
     }
 
     /// Removes the string attribute `key`, if present.
@@ -362,17 +358,10 @@ impl<'m> Function<'m> {
         };
     }
 
-    fn enum_kind(&self, name: &str) -> c_uint {
-        // SAFETY: name passed with its length.
-        unsafe {
-            (self.api().LLVMGetEnumAttributeKindForName)(name.as_ptr() as *const c_char, name.len())
-        }
-    }
-
     /// Whether the function has the attribute `name` (`"noinline"`,
     /// `"optnone"`, `"alwaysinline"`...).
     pub fn has_enum_attribute(&self, name: &str) -> bool {
-        let kind = self.enum_kind(name);
+        let kind = self.global.context.enum_kind(name);
         // SAFETY: an unknown name gives kind 0, which no attribute has.
         kind != 0
             && unsafe {
@@ -388,12 +377,11 @@ impl<'m> Function<'m> {
     /// Adds the attribute `name` (`"alwaysinline"`...); unknown names are
     /// ignored.
     pub fn add_enum_attribute(&self, name: &str) {
-        let kind = self.enum_kind(name);
+        let kind = self.global.context.enum_kind(name);
         if kind != 0 {
-            // SAFETY: a valid kind, created in the function's context.
+            let attr = self.global.context.enum_attribute(kind);
+            // SAFETY: an attribute of the function's context.
             unsafe {
-                let attr =
-                    (self.api().LLVMCreateEnumAttribute)(self.global.context.raw.as_ptr(), kind, 0);
                 (self.api().LLVMAddAttributeAtIndex)(
                     self.global.raw.as_ptr(),
                     api::FUNCTION_INDEX,
@@ -443,7 +431,7 @@ impl<'m> Function<'m> {
 
     /// Removes the attribute `name`, if present.
     pub fn remove_enum_attribute(&self, name: &str) {
-        let kind = self.enum_kind(name);
+        let kind = self.global.context.enum_kind(name);
         if kind != 0 {
             // SAFETY: a valid kind on this function.
             unsafe {

@@ -399,24 +399,9 @@ fn the_linker_falls_back_when_the_worker_dies() {
         ("1", "built without cinline"),
     ] {
         let _ = std::fs::remove_file(out_dir.join("prog"));
-        let out = cinline()
+        let out = program_through_the_wrapper("prog", &main, &dir, &out_dir)
             .env("__CINLINE_FAULT", "h.bc")
             .env("CINLINE_CODEGEN_ONCE", once)
-            .arg("rustc")
-            .args([
-                "--crate-name",
-                "prog",
-                "--edition=2021",
-                "--crate-type",
-                "bin",
-                "--emit=link",
-                "-Copt-level=2",
-            ])
-            .arg(&main)
-            .arg(format!("-Lnative={}", dir.display()))
-            .args(["-l", "static=samplehelpers"])
-            .arg("--out-dir")
-            .arg(&out_dir)
             .output()
             .unwrap();
         let text = stderr(&out);
@@ -749,6 +734,28 @@ fn the_metadata_notice_and_the_diagnostics_are_shown_once() {
     assert!(failed.join("libsample.rlib").is_file());
 }
 
+/// `cinline rustc` building the optimized program `main` as `name` into
+/// `out_dir`, with the sample's helpers from `dir`: cinline is rustc's
+/// wrapper, as under `cargo cinline`.
+fn program_through_the_wrapper(name: &str, main: &Path, dir: &Path, out_dir: &Path) -> Command {
+    let mut cmd = cinline();
+    cmd.arg("rustc")
+        .args([
+            "--crate-name",
+            name,
+            "--edition=2021",
+            "--crate-type",
+            "bin",
+        ])
+        .args(["--emit=link", "-Copt-level=2"])
+        .arg(main)
+        .arg(format!("-Lnative={}", dir.display()))
+        .args(["-l", "static=samplehelpers"])
+        .arg("--out-dir")
+        .arg(out_dir);
+    cmd
+}
+
 /// A binary's second codegen unit (linked into the first before anything
 /// else) on which LLVM aborts: the crash names that unit's file, the
 /// wrapper builds the binary again as asked, and it works.
@@ -768,23 +775,8 @@ fn a_crash_on_a_binarys_second_unit_names_it_and_falls_back() {
          println!(\"{} {}\", y, digits::sum(std::hint::black_box(123456789))); }\n",
     )
     .unwrap();
-    let out = cinline()
+    let out = program_through_the_wrapper("units", &main, &dir, &out_dir)
         .env("__CINLINE_FAULT", "-cgu.1.rcgu.o")
-        .arg("rustc")
-        .args([
-            "--crate-name",
-            "units",
-            "--edition=2021",
-            "--crate-type",
-            "bin",
-            "--emit=link",
-            "-Copt-level=2",
-        ])
-        .arg(&main)
-        .arg(format!("-Lnative={}", dir.display()))
-        .args(["-l", "static=samplehelpers"])
-        .arg("--out-dir")
-        .arg(&out_dir)
         .output()
         .unwrap();
     let text = stderr(&out);

@@ -64,7 +64,9 @@ pub(super) enum Once {
 
 /// A crate whose last build gave cinline this much bitcode or more keeps
 /// rustc's codegen units ([`keeps_rustc_units`]): generating a crate once
-/// makes its code one unit, which rustc optimized on one thread. Measured: `examples/liburing`'s program (62 KiB) rebuilds in
+/// makes its code one unit, which rustc optimizes on one thread (a
+/// library) or on [`OPTIMIZED_UNITS`] (a binary). Measured when binaries
+/// were one unit too: `examples/liburing`'s program (62 KiB) rebuilds in
 /// 1.21x plain as one unit, 1.30x with rustc's 16 (the units calling
 /// helpers generated again); ripgrep's `rg` (6.6 MiB) in 1.49x as one unit
 /// (generated in two parts at once), 1.10x with rustc's 16.
@@ -73,8 +75,9 @@ pub const LARGE_CRATE: u64 = 1024 * 1024;
 /// Whether cinline generates the crate's code once, and how: a library
 /// only (`lib`/`rlib`) that depends directly on a package of `helpers`, or
 /// a binary (or test) built with optimization; not one that
-/// [`keeps_rustc_units`]; no number of codegen units but one asked for, no output but
-/// the usual ones, and not switched off with `CINLINE_CODEGEN_ONCE=0`.
+/// [`keeps_rustc_units`]; no number of codegen units but one asked for,
+/// no output but the usual ones, and not switched off with
+/// `CINLINE_CODEGEN_ONCE=0`.
 /// `last_bitcode`: what the crate's last record says of its size.
 pub(super) fn applies(inv: &Invocation, helpers: &HelperSet, last_bitcode: u64) -> Option<Once> {
     let calls_helpers = helpers

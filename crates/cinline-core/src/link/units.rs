@@ -16,7 +16,7 @@
 //! the callers of helpers.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use cinline_llvm::{CallSite, Context, Function, Linkage, Module, TargetMachine, Version};
 
@@ -41,7 +41,7 @@ pub(super) fn link_units<'ctx>(
     ctx: &'ctx Context,
     engine: Version,
     krate: &mut Module<'ctx>,
-    krate_path: &std::path::Path,
+    krate_path: &Path,
     siblings: &[PathBuf],
     machine: &TargetMachine,
 ) -> crate::Result<BTreeSet<String>> {
@@ -55,7 +55,7 @@ pub(super) fn link_units<'ctx>(
         })?;
     }
     // LLVM works on the units together from here: a crash names them all.
-    let inputs: Vec<&std::path::Path> = std::iter::once(krate_path)
+    let inputs: Vec<&Path> = std::iter::once(krate_path)
         .chain(siblings.iter().map(PathBuf::as_path))
         .collect();
     crate::supervise::stage_together(&inputs);
@@ -122,10 +122,8 @@ fn mark_last_calls(module: &Module<'_>) {
                 continue;
             };
             let global = callee.as_global();
-            if !callee.is_declaration()
+            if is_between_units(&call)
                 && (global.is_hidden() || global.linkage() == Linkage::Local)
-                && !call.has_string_attribute(HELD)
-                && !call.has_enum_attribute("noinline")
                 && !callee.has_enum_attribute("noinline")
                 && callee.call_count() == 1
                 && !callee.address_taken()
