@@ -10,6 +10,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+
+# A full disk fails tests far from the cause ("No space left on device" in
+# a cargo build inside a test): say it once, first. A cold run writes about
+# 6 GB (the kernels' trees 4.4 GB, target/release and the tests' scratch
+# directories the rest); without the kernels about 1.5 GB.
+need_gb=8
+[ "${CINLINE_TEST_KERNEL:-1}" = 0 ] && need_gb=2
+for dir in . "${TMPDIR:-/tmp}"; do
+    free_gb=$(($(df -Pk "$dir" | awk 'NR == 2 { print $4 }') / 1048576))
+    if [ "$free_gb" -lt "$need_gb" ]; then
+        echo "test.sh: only $free_gb GB free for $(cd "$dir" && pwd) (the tests need about $need_gb GB)" >&2
+        exit 1
+    fi
+done
+
 cargo build --release --locked
 cargo test --release --locked --workspace
 "${CARGO_TARGET_DIR:-target}/release/cinline" doctor

@@ -5,15 +5,80 @@
 //! ([`symbols`], [`symbols_where`]), and building a fixture workspace with
 //! the real cargo ([`copy_workspace`], [`command`]): copy it to a scratch
 //! directory and point its path dependency on `crates/cinline-build` at
-//! this checkout.
+//! this checkout. Fixtures are built in a [`Scratch`] directory.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use object::{Object, ObjectSymbol};
+
+/// A scratch directory under `target/tmp`, removed when dropped.
+///
+/// A fixture built once per test binary lives in a `static`, which is never
+/// dropped: a `TempDir` there stayed in `/tmp` after every run (800 MB for
+/// a cargo workspace, until the disk was full). So every scratch directory
+/// is named after the process that made it, and making one first removes
+/// those of processes that have ended: a run leaves at most its own
+/// behind, and the next run takes them away.
+pub struct Scratch {
+    path: PathBuf,
+}
+
+impl Scratch {
+    /// A new, empty directory.
+    pub fn new() -> Scratch {
+        static MADE: AtomicUsize = AtomicUsize::new(0);
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        remove_ended(root);
+        let path = root.join(format!(
+            "{SCRATCH}{}-{}",
+            std::process::id(),
+            MADE.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path)
+            .unwrap_or_else(|e| panic!("cannot make {}: {e}", path.display()));
+        Scratch { path }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// How [`Scratch`] directories are named: this, the process id, `-`, and
+/// a number.
+const SCRATCH: &str = "scratch-";
+
+/// Removes the [`Scratch`] directories under `root` whose process has
+/// ended (a test binary's statics, or a test killed before it cleaned up).
+fn remove_ended(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(SCRATCH))
+            .and_then(|n| n.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
+            // Another run may be removing it too.
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
 
 /// Variables of cargo, make and the C tools that would change how a test
 /// builds, besides cinline's own ([`cinline_core::env::VARS`]).

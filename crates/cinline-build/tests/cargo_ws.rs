@@ -16,13 +16,13 @@ use std::sync::OnceLock;
 use cinline_core::bitcode::BitcodeFile;
 use cinline_core::manifest::Manifest;
 
-use support::{command, copy_workspace};
+use support::{command, copy_workspace, Scratch};
 
 /// The fixture, built once: `cargo build --release`, then
 /// `cargo test --release`.
 struct Built {
     /// Keeps the scratch directory alive.
-    _dir: tempfile::TempDir,
+    _dir: Scratch,
     /// The copied workspace.
     ws: PathBuf,
     /// Its target directory.
@@ -58,7 +58,7 @@ fn built() -> &'static Built {
 }
 
 fn build() -> Result<Built, String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let dir = Scratch::new();
     let ws = dir.path().join("cargo-ws");
     copy_workspace("tests/fixtures/cargo-ws", &ws);
     let target = dir.path().join("target");

@@ -81,11 +81,18 @@ pub fn enter_worker() -> bool {
 }
 
 /// The variables that make a process this executable starts a worker
-/// with the scratch directory `dir`, started by this process.
-pub(crate) fn worker_env(dir: &Path) -> [(&'static str, OsString); 2] {
+/// with the scratch directory `dir`, started by this process, and its
+/// `TMPDIR` (`dir/tmp`, made here): the worker's temporary files go where
+/// its starter removes them, even when LLVM aborts the worker before it
+/// could remove its own (a link server's objects directory stayed in
+/// `/tmp` after every crash).
+pub(crate) fn worker_env(dir: &Path) -> [(&'static str, OsString); 3] {
+    let tmp = dir.join("tmp");
+    let _ = std::fs::create_dir(&tmp);
     [
         (env_keys::WORKER, dir.into()),
         (env_keys::STARTER, std::process::id().to_string().into()),
+        ("TMPDIR", tmp.into()),
     ]
 }
 
@@ -293,11 +300,8 @@ pub fn supervise(args: &[OsString], streams: Streams) -> Outcome {
         use std::os::unix::process::CommandExt;
         cmd.arg0(&args[0]).process_group(0);
     }
-    let tmp = scratch.path().join("tmp");
-    let _ = std::fs::create_dir(&tmp);
     cmd.args(&args[1..])
         .envs(worker_env(scratch.path()))
-        .env("TMPDIR", &tmp)
         .stdin(Stdio::inherit())
         .stderr(Stdio::piped())
         .stdout(match streams {

@@ -8,14 +8,14 @@
 
 mod common;
 
-use common::{command, copy_workspace, symbols_where, timed};
+use common::{command, copy_workspace, symbols_where, timed, Scratch};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 struct Built {
-    _dir: tempfile::TempDir,
+    _dir: Scratch,
     ws: PathBuf,
     plain: Output,
     inlined: Output,
@@ -32,7 +32,7 @@ struct Built {
 fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = Scratch::new();
         let ws = dir.path().join("cargo-ws");
         copy_workspace("tests/fixtures/cargo-ws", &ws);
         let cargo = env!("CARGO");

@@ -379,8 +379,9 @@ fn the_wrapper_falls_back_when_the_worker_dies() {
 /// whose worker dies: with rustc's objects (`CINLINE_CODEGEN_ONCE=0`) the
 /// real linker runs with the original arguments; with rustc's bitcode (the
 /// default), the link fails and the wrapper builds the binary again as
-/// asked. Either way the binary works and the wrapper shows the warning,
-/// naming the crash.
+/// asked. Either way the binary works, the wrapper shows the warning,
+/// naming the crash, and no temporary file is left behind (the link
+/// server's included).
 #[test]
 fn the_linker_falls_back_when_the_worker_dies() {
     let inputs = Inputs::build();
@@ -399,11 +400,16 @@ fn the_linker_falls_back_when_the_worker_dies() {
         ("1", "built without cinline"),
     ] {
         let _ = std::fs::remove_file(out_dir.join("prog"));
+        let tmp = inputs.path(&format!("tmp-{once}"));
+        std::fs::create_dir_all(&tmp).unwrap();
         let out = program_through_the_wrapper("prog", &main, &dir, &out_dir)
             .env("__CINLINE_FAULT", "h.bc")
             .env("CINLINE_CODEGEN_ONCE", once)
+            .env("TMPDIR", &tmp)
             .output()
             .unwrap();
+        let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().collect();
+        assert!(left.is_empty(), "CINLINE_CODEGEN_ONCE={once}: {left:?}");
         let text = stderr(&out);
         assert!(out.status.success(), "{text}");
         // Generating the program's units on two threads, both may be in

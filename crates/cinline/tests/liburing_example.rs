@@ -15,7 +15,7 @@
 mod common;
 
 use common::example::{hot_function_calls, Example};
-use common::symbols_where;
+use common::{symbols_where, Scratch};
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -53,8 +53,8 @@ fn built_with_log() -> &'static (Example, String) {
 }
 
 /// [`built_with_log`], and the `TMPDIR` of its `cargo cinline build`.
-fn built_in_tmp() -> &'static ((Example, String), tempfile::TempDir) {
-    static BUILT: OnceLock<((Example, String), tempfile::TempDir)> = OnceLock::new();
+fn built_in_tmp() -> &'static ((Example, String), Scratch) {
+    static BUILT: OnceLock<((Example, String), Scratch)> = OnceLock::new();
     BUILT.get_or_init(|| {
         // A test that cannot run fails: scripts/setup.sh installs it.
         assert!(
@@ -63,7 +63,7 @@ fn built_in_tmp() -> &'static ((Example, String), tempfile::TempDir) {
         );
         let log = tempfile::NamedTempFile::new().unwrap();
         let log_path = log.path().to_str().unwrap();
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = Scratch::new();
         let example = Example::build_with(
             "examples/liburing",
             PROGRAM,

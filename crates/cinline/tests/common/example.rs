@@ -6,13 +6,13 @@ use std::process::Command;
 
 use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget};
 
-use super::{cargo_cinline, command, copy_workspace, symbols_where, timed};
+use super::{cargo_cinline, command, copy_workspace, symbols_where, timed, Scratch};
 
 /// A workspace (`examples/NAME`, a fixture) built with `cargo build
 /// --release` and `cargo cinline build --release` (into `target/cinline`),
 /// and `cargo cinline report`.
 pub struct Example {
-    _dir: tempfile::TempDir,
+    _dir: Scratch,
     /// The copied workspace.
     pub ws: PathBuf,
     /// What `cargo cinline report --release` printed.
@@ -39,7 +39,7 @@ impl Example {
     /// Like [`Example::build`], with `env` set for `cargo cinline`, and
     /// whatever cinline says (in [`Example::stderr`]).
     pub fn build_with(path: &str, program: &str, env: &[(&str, &str)]) -> Example {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = Scratch::new();
         let ws = dir.path().join(Path::new(path).file_name().unwrap());
         copy_workspace(path, &ws);
         let cargo = env!("CARGO");

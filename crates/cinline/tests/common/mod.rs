@@ -62,8 +62,7 @@ pub fn env_number(name: &str, default: u64) -> u64 {
 pub struct Sample {
     /// Where it is built.
     pub dir: PathBuf,
-    /// Removes a sample of its own ([`Sample::build`]) when dropped.
-    _scratch: Option<tempfile::TempDir>,
+    _scratch: Scratch,
     pub plain_output: String,
 }
 
@@ -95,27 +94,13 @@ impl Sample {
     /// [`Sample::program_output`] are numbered per process).
     pub fn shared() -> &'static Sample {
         static SAMPLE: OnceLock<Sample> = OnceLock::new();
-        // A static is never dropped, so no scratch directory would be
-        // removed: the test binary's own one under `target/tmp`, emptied
-        // when it starts, holds it.
-        SAMPLE.get_or_init(|| {
-            let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-                .join(concat!("sample-", env!("CARGO_CRATE_NAME")));
-            if dir.exists() {
-                std::fs::remove_dir_all(&dir).unwrap();
-            }
-            std::fs::create_dir_all(&dir).unwrap();
-            Sample::build_in(dir, None)
-        })
+        SAMPLE.get_or_init(Sample::build)
     }
 
     /// A sample of its own, in a fresh scratch directory.
     pub fn build() -> Sample {
-        let scratch = tempfile::tempdir().unwrap();
-        Sample::build_in(scratch.path().to_path_buf(), Some(scratch))
-    }
-
-    fn build_in(dir: PathBuf, scratch: Option<tempfile::TempDir>) -> Sample {
+        let scratch = Scratch::new();
+        let dir = scratch.path().to_path_buf();
         let src = fixture("sample");
         let d = &dir;
         let sample_rs = src.join("sample.rs");

@@ -2,7 +2,7 @@
 //! run there goes through (a process limit, a process-group watchdog, a
 //! time limit): a wrapper that chained to itself would fork without end.
 
-use super::common::{self, command, copy_workspace, strip_c_state};
+use super::common::{self, command, copy_workspace, strip_c_state, Scratch};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 pub(crate) struct Ws {
-    _dir: tempfile::TempDir,
+    _dir: Scratch,
     pub(crate) root: PathBuf,
     /// Whether the first build is done.
     pub(crate) built: bool,
@@ -232,7 +232,7 @@ pub(crate) fn guarded(
 pub(crate) fn ws() -> MutexGuard<'static, Ws> {
     static WS: OnceLock<Mutex<Ws>> = OnceLock::new();
     WS.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = Scratch::new();
         let root = dir.path().join("cargo-ws");
         copy_workspace("tests/fixtures/cargo-ws", &root);
         // Without the helpers that keep C state (and so stay out of line):
