@@ -62,6 +62,7 @@ pub fn env_number(name: &str, default: u64) -> u64 {
 pub struct Sample {
     /// Where it is built.
     pub dir: PathBuf,
+    /// Removes `dir` when dropped.
     _scratch: Scratch,
     pub plain_output: String,
 }
