@@ -80,6 +80,15 @@ fn remove_ended(root: &Path) {
     }
 }
 
+/// Adds `text` at the end of the file at `path`.
+pub fn append(path: &Path, text: &str) {
+    let mut content = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    content.push_str(text);
+    std::fs::write(path, content)
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+}
+
 /// Variables of cargo, make and the C tools that would change how a test
 /// builds, besides cinline's own ([`cinline_core::env::VARS`]).
 const BUILD_VARS: &[&str] = &[

@@ -385,24 +385,21 @@ fn the_wrapper_falls_back_when_the_worker_dies() {
 #[test]
 fn the_linker_falls_back_when_the_worker_dies() {
     let inputs = Inputs::build();
-    let dir = manifest_dir(&inputs);
-    let out_dir = inputs.path("bin");
-    std::fs::create_dir_all(&out_dir).unwrap();
-    let main = inputs.path("main.rs");
-    std::fs::write(
-        &main,
+    let program = Program::write(
+        &inputs,
+        "prog",
         "extern \"C\" { fn rust_helper_add_mul(a: i32, b: i32, c: i32) -> i32; }\n\
          fn main() { let x = std::hint::black_box(6); println!(\"{}\", unsafe { rust_helper_add_mul(x, 1, 6) }); }\n",
-    )
-    .unwrap();
+    );
     for (once, fallback) in [
         ("0", "linked without cinline"),
         ("1", "built without cinline"),
     ] {
-        let _ = std::fs::remove_file(out_dir.join("prog"));
+        let _ = std::fs::remove_file(program.out_dir.join(&program.name));
         let tmp = inputs.path(&format!("tmp-{once}"));
         std::fs::create_dir_all(&tmp).unwrap();
-        let out = program_through_the_wrapper("prog", &main, &dir, &out_dir)
+        let out = program
+            .build()
             .env("__CINLINE_FAULT", "h.bc")
             .env("CINLINE_CODEGEN_ONCE", once)
             .env("TMPDIR", &tmp)
@@ -414,16 +411,12 @@ fn the_linker_falls_back_when_the_worker_dies() {
         assert!(out.status.success(), "{text}");
         // Generating the program's units on two threads, both may be in
         // LLVM when one aborts: then every file in use is named.
-        let named = text.contains("h.bc: LLVM crashed (SIGABRT)")
-            || (once == "1"
-                && text.contains("LLVM crashed (SIGABRT) on one of the inputs")
-                && text.contains("h.bc"));
+        let named = crash_named(&text, "h.bc", once == "1");
         assert!(
             text.contains("warning: cinline: crate `prog`: ") && named && text.contains(fallback),
             "CINLINE_CODEGEN_ONCE={once}: {text}"
         );
-        let printed = run_ok(&mut Command::new(out_dir.join("prog")));
-        assert_eq!(printed.trim(), "42");
+        assert_eq!(program.run().trim(), "42");
     }
 }
 
@@ -740,26 +733,65 @@ fn the_metadata_notice_and_the_diagnostics_are_shown_once() {
     assert!(failed.join("libsample.rlib").is_file());
 }
 
-/// `cinline rustc` building the optimized program `main` as `name` into
-/// `out_dir`, with the sample's helpers from `dir`: cinline is rustc's
-/// wrapper, as under `cargo cinline`.
-fn program_through_the_wrapper(name: &str, main: &Path, dir: &Path, out_dir: &Path) -> Command {
-    let mut cmd = cinline();
-    cmd.arg("rustc")
-        .args([
-            "--crate-name",
-            name,
-            "--edition=2021",
-            "--crate-type",
-            "bin",
-        ])
-        .args(["--emit=link", "-Copt-level=2"])
-        .arg(main)
-        .arg(format!("-Lnative={}", dir.display()))
-        .args(["-l", "static=samplehelpers"])
-        .arg("--out-dir")
-        .arg(out_dir);
-    cmd
+/// A program calling the sample's helpers, written into the inputs as
+/// `<name>.rs`, to be built by `cinline rustc` as `cargo cinline` would.
+struct Program {
+    name: String,
+    main: PathBuf,
+    /// The sample's helper manifest ([`manifest_dir`]).
+    manifests: PathBuf,
+    out_dir: PathBuf,
+}
+
+impl Program {
+    fn write(inputs: &Inputs, name: &str, source: &str) -> Program {
+        let main = inputs.path(&format!("{name}.rs"));
+        std::fs::write(&main, source).unwrap();
+        let out_dir = inputs.path(&format!("{name}-out"));
+        std::fs::create_dir_all(&out_dir).unwrap();
+        Program {
+            name: name.to_string(),
+            main,
+            manifests: manifest_dir(inputs),
+            out_dir,
+        }
+    }
+
+    /// `cinline rustc` building it optimized, cinline being rustc's
+    /// wrapper.
+    fn build(&self) -> Command {
+        let mut cmd = cinline();
+        cmd.arg("rustc")
+            .args([
+                "--crate-name",
+                &self.name,
+                "--edition=2021",
+                "--crate-type",
+                "bin",
+            ])
+            .args(["--emit=link", "-Copt-level=2"])
+            .arg(&self.main)
+            .arg(format!("-Lnative={}", self.manifests.display()))
+            .args(["-l", "static=samplehelpers"])
+            .arg("--out-dir")
+            .arg(&self.out_dir);
+        cmd
+    }
+
+    /// What it prints, built.
+    fn run(&self) -> String {
+        run_ok(&mut Command::new(self.out_dir.join(&self.name)))
+    }
+}
+
+/// Whether the warning `text` names `file` as the input LLVM aborted on:
+/// alone, or, where several threads may have been in LLVM at the time
+/// (`several`), among every file then in use.
+fn crash_named(text: &str, file: &str, several: bool) -> bool {
+    text.contains(&format!("{file}: LLVM crashed (SIGABRT)"))
+        || (several
+            && text.contains("LLVM crashed (SIGABRT) on one of the inputs")
+            && text.contains(file))
 }
 
 /// A binary's second codegen unit (linked into the first before anything
@@ -768,20 +800,17 @@ fn program_through_the_wrapper(name: &str, main: &Path, dir: &Path, out_dir: &Pa
 #[test]
 fn a_crash_on_a_binarys_second_unit_names_it_and_falls_back() {
     let inputs = Inputs::build();
-    let dir = manifest_dir(&inputs);
-    let out_dir = inputs.path("units");
-    std::fs::create_dir_all(&out_dir).unwrap();
-    let main = inputs.path("units.rs");
     // `digits` in a module of its own: rustc puts it in the other unit.
-    std::fs::write(
-        &main,
+    let program = Program::write(
+        &inputs,
+        "units",
         "extern \"C\" { fn rust_helper_add_mul(a: i32, b: i32, c: i32) -> i32; }\n\
          mod digits { pub fn sum(mut n: u64) -> u64 { let mut s = 0; while n > 0 { s += n % 10; n /= 10; } s } }\n\
          fn main() { let x = std::hint::black_box(6); let y = unsafe { rust_helper_add_mul(x, 1, 6) };\n\
          println!(\"{} {}\", y, digits::sum(std::hint::black_box(123456789))); }\n",
-    )
-    .unwrap();
-    let out = program_through_the_wrapper("units", &main, &dir, &out_dir)
+    );
+    let out = program
+        .build()
         .env("__CINLINE_FAULT", "-cgu.1.rcgu.o")
         .output()
         .unwrap();
@@ -789,15 +818,11 @@ fn a_crash_on_a_binarys_second_unit_names_it_and_falls_back() {
     assert!(out.status.success(), "{text}");
     // The allocator shim's unit, generated on another thread meanwhile,
     // may be named with it.
-    let named = text.contains("-cgu.1.rcgu.o: LLVM crashed (SIGABRT)")
-        || (text.contains("LLVM crashed (SIGABRT) on one of the inputs")
-            && text.contains("-cgu.1.rcgu.o"));
     assert!(
         text.contains("warning: cinline: crate `units`: ")
-            && named
+            && crash_named(&text, "-cgu.1.rcgu.o", true)
             && text.contains("built without cinline"),
         "{text}"
     );
-    let printed = run_ok(&mut Command::new(out_dir.join("units")));
-    assert_eq!(printed.trim(), "42 45");
+    assert_eq!(program.run().trim(), "42 45");
 }

@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{command, copy_dir, timed};
+use common::{append, command, copy_dir, timed};
 
 use std::path::{Path, PathBuf};
 
@@ -60,12 +60,6 @@ fn source(dir: &Path) -> PathBuf {
          static CINLINE_TEST_ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;\n",
     );
     src
-}
-
-fn append(path: &Path, text: &str) {
-    let mut content = std::fs::read_to_string(path).unwrap();
-    content.push_str(text);
-    std::fs::write(path, content).unwrap();
 }
 
 /// The `passed` and `failed` counts of libtest's summary lines in `out`.

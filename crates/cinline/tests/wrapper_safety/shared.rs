@@ -2,7 +2,7 @@
 //! run there goes through (a process limit, a process-group watchdog, a
 //! time limit): a wrapper that chained to itself would fork without end.
 
-use super::common::{self, command, copy_workspace, strip_c_state, Scratch};
+use super::common::{self, append, command, copy_workspace, strip_c_state, Scratch};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -241,14 +241,12 @@ pub(crate) fn ws() -> MutexGuard<'static, Ws> {
         strip_c_state(&root);
         // A second module of `mini` calling a helper: a second codegen
         // unit, so that units are generated on several threads.
-        let lib = root.join("mini/src/lib.rs");
-        let mut text = std::fs::read_to_string(&lib).unwrap();
-        text.push_str(
+        append(
+            &root.join("mini/src/lib.rs"),
             "\n/// A second codegen unit (added by wrapper_safety.rs).\npub mod second_unit {\n    \
              /// `add_mul` on `i32`.\n    pub fn add_mul_i32(a: i32, b: i32, c: i32) -> i32 {\n        \
              super::add_mul(a, b, c)\n    }\n}\n",
         );
-        std::fs::write(&lib, text).unwrap();
         let mut ws = Ws {
             _dir: dir,
             root,
