@@ -25,6 +25,13 @@
 //!   libLLVM and the manifests while rustc compiles, answers the one
 //!   linker, and ends while the real link runs.
 //!
+//! The build's server generates libraries' code too ([`ask_archive`]): a
+//! library whose units cinline generates (`own_codegen::Once::Archive`)
+//! hands the server its context as rustc starts, as a binary does, and
+//! once rustc is done gets back the units' objects, which its wrapper
+//! writes into the archive. libLLVM is then loaded, and the helpers read,
+//! once for the whole build, not again in every library's worker.
+//!
 //! A link server has no jobserver of its own: the linker takes the tokens
 //! a small unit's parts could use from cargo's and holds them until the
 //! answer comes ([`super::own_codegen::FreeCores::Held`]).
@@ -32,10 +39,13 @@
 //! Crash containment is kept: the server runs as a supervised worker does
 //! (its files named in its scratch directory, ended when the process that
 //! started it ends), and a server that cannot be reached, or dies before it
-//! answers, is only a lost head start: the linker then does the work in its
-//! own supervised worker, as without a server, and a crash there is handled
-//! as before.
+//! answers, is only a lost head start: the linker (or the library's
+//! wrapper) then does the work in its own supervised worker, as without a
+//! server, and a crash there is handled as before. The directory of a
+//! build's server that died is removed by the next build's server
+//! ([`remove_dead_servers`]).
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
@@ -47,8 +57,9 @@ use std::sync::{Arc, Mutex};
 
 use super::jobserver::Jobserver;
 use super::outcome::Message;
-use super::own_codegen::FreeCores;
-use super::{env_keys, linker, log, Outcome};
+use super::own_codegen::{ArchiveCrate, FreeCores};
+use super::record::Record;
+use super::{archive, env_keys, linker, log, Outcome};
 use crate::getenv;
 
 /// What a link server is asked.
@@ -68,7 +79,23 @@ enum Request {
         /// Where the objects go: the linker's, kept until its link is done.
         objects: PathBuf,
     },
+    /// The objects of a library's archive (its rustc wrapper, once rustc
+    /// is done), answered with an [`ArchiveReply`].
+    Archive {
+        /// What the wrapper handed the server as rustc started.
+        handed: linker::Handed,
+        krate: ArchiveCrate,
+        /// Where the objects go: the wrapper's, which reads them back.
+        objects: PathBuf,
+    },
 }
+
+/// What the server answers a library's wrapper: the crate's record and its
+/// units' objects (member name, file in the wrapper's directory); `None`
+/// if it could not make them (the wrapper then does the work itself, and
+/// says why if it fails too).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct ArchiveReply(Option<(Record, Vec<(String, PathBuf)>)>);
 
 /// Whom a link server serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,10 +135,7 @@ impl Server {
     /// A socket for the linker to connect to; `None` if there can be none
     /// (the linker then does the work).
     pub(super) fn bind() -> Option<Server> {
-        let dir = tempfile::Builder::new()
-            .prefix("cinline-link-")
-            .tempdir()
-            .ok()?;
+        let dir = tempfile::Builder::new().prefix(DIR_PREFIX).tempdir().ok()?;
         // Short: a socket path has at most 107 bytes.
         let socket = dir.path().join("s");
         let listener = UnixListener::bind(&socket).ok()?;
@@ -238,6 +262,9 @@ pub(super) fn serve() -> Outcome {
         Scope::Build => {
             // Its end with the build was set up as it became a worker.
             log(|| "link server ready for the build".into());
+            if let Some(dir) = getenv(env_keys::LINK_SERVER) {
+                std::thread::spawn(move || remove_dead_servers(Path::new(&dir)));
+            }
             let prepared = Arc::new(Prepared::default());
             for stream in listener.incoming().flatten() {
                 let prepared = prepared.clone();
@@ -246,6 +273,31 @@ pub(super) fn serve() -> Outcome {
         }
     }
     Outcome::exit(std::process::ExitCode::SUCCESS)
+}
+
+/// The prefix of a link server's directory.
+const DIR_PREFIX: &str = "cinline-link-";
+
+/// In the build's server, whose directory is `own`: removes the
+/// directories beside it of builds' servers that died (LLVM aborted one:
+/// nothing was left to remove its directory), which no process will
+/// answer on again. A server that lives accepts the connection (a crate's
+/// server not started yet too: its wrapper holds the socket); a directory
+/// without a socket yet is being made.
+fn remove_dead_servers(own: &Path) {
+    let Some(parent) = own.parent() else { return };
+    for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+        let dir = entry.path();
+        let ours = entry.file_name().to_string_lossy().starts_with(DIR_PREFIX);
+        let dead = || {
+            UnixStream::connect(dir.join("s"))
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
+        };
+        if ours && dir != own && dead() {
+            log(|| format!("removing {}: its link server died", dir.display()));
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
 }
 
 /// In a link server whose starter had already ended when it started:
@@ -330,33 +382,115 @@ fn answer(mut stream: UnixStream, ready: Ready<'_>) {
             objects,
         }) => {
             let args: Vec<OsString> = args.into_iter().map(OsString::from_vec).collect();
-            let context = match ready {
-                Ready::Crate(context) => *context,
-                Ready::Build(prepared) => match prepared.take(&handed) {
-                    Some(context) => Ok(context),
-                    None => {
-                        log(|| format!("link of `{}`: not prepared", handed.stem()));
-                        linker::load(&handed, true)
-                    }
-                },
-            };
+            let context = ready.take(&handed);
             let free = FreeCores::Held(free_cores);
-            match linker::link_line(&args, &handed, context, &objects, free) {
-                Ok(line) => Reply {
-                    link: Some(line.into_iter().map(OsString::into_vec).collect()),
-                    messages: Vec::new(),
+            serde_json::to_vec(
+                &match linker::link_line(&args, &handed, context, &objects, free) {
+                    Ok(line) => Reply {
+                        link: Some(line.into_iter().map(OsString::into_vec).collect()),
+                        messages: Vec::new(),
+                    },
+                    Err(outcome) => Reply {
+                        link: None,
+                        messages: outcome.messages,
+                    },
                 },
-                Err(outcome) => Reply {
-                    link: None,
-                    messages: outcome.messages,
-                },
-            }
+            )
         }
+        Ok(Request::Archive {
+            handed,
+            krate,
+            objects,
+        }) => serde_json::to_vec(&ArchiveReply(
+            ready
+                .take(&handed)
+                .ok()
+                .and_then(|context| archive_objects(&context, &krate, &objects)),
+        )),
         Err(_) => return,
     };
-    if let Ok(reply) = serde_json::to_vec(&reply) {
+    if let Ok(reply) = reply {
         let _ = stream.write_all(&reply);
     }
+}
+
+impl Ready<'_> {
+    /// The context of the crate `handed` describes: the one prepared for
+    /// it, else loaded now.
+    fn take(self, handed: &linker::Handed) -> crate::Result<linker::Context> {
+        match self {
+            Ready::Crate(context) => *context,
+            Ready::Build(prepared) => match prepared.take(handed) {
+                Some(context) => Ok(context),
+                None => {
+                    log(|| format!("`{}`: not prepared", handed.stem()));
+                    linker::load(handed, true)
+                }
+            },
+        }
+    }
+}
+
+/// In the server: the objects of `krate`'s archive, written into
+/// `objects`, and its record; `None` on any failure (the wrapper then
+/// does the work itself, supervised, and reports what fails).
+fn archive_objects(
+    context: &linker::Context,
+    krate: &ArchiveCrate,
+    objects: &Path,
+) -> Option<(Record, Vec<(String, PathBuf)>)> {
+    crate::inline_attrs::keep_probes_in(super::probes_dir(&krate.out_dir));
+    let (record, generated) = context.generate_archive(krate).ok()?;
+    let mut files = Vec::new();
+    for (i, (member, object)) in generated.into_iter().enumerate() {
+        let file = objects.join(format!("{i}.o"));
+        std::fs::write(&file, object).ok()?;
+        files.push((member, file));
+    }
+    Some((record, files))
+}
+
+/// In a library's rustc wrapper, once rustc is done: the crate's record,
+/// its archive's bitcode replaced with the objects the build's server at
+/// `socket` generated (its context `handed` over as rustc started, see
+/// [`prepare`]); `None` if the server did not (the wrapper then does the
+/// work itself).
+pub(super) fn ask_archive(
+    socket: &Path,
+    handed: Vec<(&str, OsString)>,
+    krate: &ArchiveCrate,
+) -> Option<Record> {
+    let objects = tempfile::tempdir().ok()?;
+    let request = Request::Archive {
+        handed: linker::Handed::from_pairs(handed),
+        krate: krate.clone(),
+        objects: objects.path().to_path_buf(),
+    };
+    let reply = UnixStream::connect(socket).and_then(|mut stream| {
+        stream.write_all(&serde_json::to_vec(&request)?)?;
+        stream.shutdown(std::net::Shutdown::Write)?;
+        let mut reply = Vec::new();
+        stream.read_to_end(&mut reply)?;
+        Ok(serde_json::from_slice::<ArchiveReply>(&reply)?)
+    });
+    let Ok(ArchiveReply(Some((record, files)))) = reply else {
+        log(|| {
+            format!(
+                "crate `{}`: the link server did not generate it: generating here",
+                krate.crate_name
+            )
+        });
+        return None;
+    };
+    let mut generated = BTreeMap::new();
+    for (member, file) in files {
+        generated.insert(member, std::fs::read(file).ok()?);
+    }
+    let path = krate.archive();
+    let members = archive::members(&path).ok()?;
+    archive::replace(&path, &members, &generated).ok()?;
+    log(|| format!("crate `{}`: generated by the link server", krate.crate_name));
+    Some(record)
 }
 
 /// In a rustc wrapper, as rustc starts: asks the build's server at

@@ -2,12 +2,13 @@
 //! or cdylib; codegen units that call helpers are replaced by inlined ones
 //! on the command line, then the real linker runs.
 
+use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::cgu::{inline_cgu, unit_left_out};
-use super::own_codegen::{compile_units, FreeCores, UnitBitcode};
+use super::own_codegen::{compile_units, generate_archive, ArchiveCrate, FreeCores, UnitBitcode};
 use super::record::{dir_for, Record, Unit};
 use super::{
     env_keys, exit_code, file_size, is_unit, log, strict, unit_bitcode, HelperSet, Outcome,
@@ -142,6 +143,19 @@ fn context(handed: &Handed) -> crate::Result<Context> {
         helpers,
         codegen,
     })
+}
+
+impl Context {
+    /// The objects of the library `krate`'s archive and its record (see
+    /// [`super::own_codegen::generate_archive`]): a link server's work for
+    /// a library's rustc wrapper.
+    pub(super) fn generate_archive(
+        &self,
+        krate: &ArchiveCrate,
+    ) -> crate::Result<(Record, BTreeMap<String, Vec<u8>>)> {
+        let members = super::archive::members(&krate.archive())?;
+        generate_archive(krate, &members, &self.rustc, &self.helpers, &self.codegen)
+    }
 }
 
 /// What the linker needs before it reads its arguments: rustc's libLLVM

@@ -169,49 +169,92 @@ pub(super) fn rustc_args(args: &[OsString], inv: &Invocation, once: Once) -> Vec
     with_codegen_options(&args, &options)
 }
 
-/// Generates the object of every bitcode unit in the archive at `path`,
+/// What generating a library's archive needs to know of the crate: what
+/// its rustc wrapper hands the build's link server.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct ArchiveCrate {
+    pub crate_name: String,
+    /// `{crate}{extra-filename}`.
+    pub stem: String,
+    /// Its archive type (`lib` or `rlib`), for its record.
+    pub kind: String,
+    /// rustc's output directory.
+    pub out_dir: PathBuf,
+}
+
+impl ArchiveCrate {
+    /// The crate `inv` describes.
+    pub(super) fn of(inv: &Invocation) -> ArchiveCrate {
+        ArchiveCrate {
+            crate_name: inv.crate_name.clone(),
+            stem: inv.stem(),
+            kind: inv.archive_types().next().unwrap_or("rlib").into(),
+            out_dir: inv.out_dir.clone(),
+        }
+    }
+
+    /// The archive rustc wrote.
+    pub(super) fn archive(&self) -> PathBuf {
+        self.out_dir.join(format!("lib{}.rlib", self.stem))
+    }
+}
+
+/// Generates the object of every bitcode unit in the crate's archive,
 /// with the helpers inlined, and replaces the bitcode with it. An error
 /// means the archive is unusable as it is (bitcode a plain linker cannot
 /// read): the caller must build the crate again without cinline.
 pub(super) fn compile_archive(
-    path: &Path,
-    inv: &Invocation,
+    krate: &ArchiveCrate,
     rustc: &Rustc,
     helpers: &HelperSet,
     codegen: &Codegen,
 ) -> crate::Result<Record> {
-    let stem = inv.stem();
-    let members = archive::members(path)?;
+    let path = krate.archive();
+    let members = archive::members(&path)?;
+    let (record, objects) = generate_archive(krate, &members, rustc, helpers, codegen)?;
+    archive::replace(&path, &members, &objects)?;
+    Ok(record)
+}
+
+/// The objects of the bitcode units among the crate's archive `members`,
+/// by member name, and the crate's record: [`compile_archive`] without
+/// the archive's rewriting (which a link server leaves to the wrapper).
+pub(super) fn generate_archive(
+    krate: &ArchiveCrate,
+    members: &[(String, Vec<u8>)],
+    rustc: &Rustc,
+    helpers: &HelperSet,
+    codegen: &Codegen,
+) -> crate::Result<(Record, BTreeMap<String, Vec<u8>>)> {
     let units: Vec<(&str, UnitBitcode<'_>)> = members
         .iter()
-        .filter(|(name, data)| is_unit(name, &stem) && is_bitcode(data))
+        .filter(|(name, data)| is_unit(name, &krate.stem) && is_bitcode(data))
         .map(|(name, data)| (name.as_str(), UnitBitcode::Bytes(data)))
         .collect();
     let mut record = Record {
-        crate_name: inv.crate_name.clone(),
-        stem,
-        kind: inv.archive_types().next().unwrap_or("rlib").into(),
+        crate_name: krate.crate_name.clone(),
+        stem: krate.stem.clone(),
+        kind: krate.kind.clone(),
         bitcode_bytes: units.iter().map(|(_, bitcode)| bitcode.size()).sum(),
         ..Record::default()
     };
-    let mut replacements = BTreeMap::new();
+    let mut objects = BTreeMap::new();
     // Not split: an archive member is one object.
     for compiled in compile_units(
-        &inv.crate_name,
+        &krate.crate_name,
         &units,
         rustc,
         helpers,
         codegen,
         None,
-        Some(&inv.out_dir),
+        Some(&krate.out_dir),
     )? {
         record.units.extend(compiled.unit);
         for object in compiled.objects {
-            replacements.insert(compiled.name.clone(), object);
+            objects.insert(compiled.name.clone(), object);
         }
     }
-    archive::replace(path, &members, &replacements)?;
-    Ok(record)
+    Ok((record, objects))
 }
 
 /// Where a unit's bitcode is.

@@ -434,6 +434,17 @@ fn handle(
             }
         }
     }
+    // A library whose code cinline generates: by the build's link server
+    // if there is one (libLLVM loaded, the helpers read and its code warm
+    // once for the whole build), its context handed over as rustc starts.
+    let archive_server = getenv(env_keys::BUILD_SOCKET)
+        .filter(|_| own_codegen)
+        .map(|socket| {
+            (
+                PathBuf::from(socket),
+                linker_env(inv, rustc, helpers, target, &codegen),
+            )
+        });
     // The linker wrapper's own warnings reach us through its record: rustc
     // hides what a successful linker prints.
     let _ = std::fs::remove_file(&link_record);
@@ -442,11 +453,15 @@ fn handle(
     // cargo may start the crates that need only this one's metadata as soon
     // as rustc wrote it; not when cinline generates the code, whose
     // fallback would write metadata with another crate hash (see `stream`).
-    // A library whose code cinline generates loads rustc's libLLVM while
-    // rustc compiles it, instead of after (3-4 ms).
+    // A library whose code cinline generates here loads rustc's libLLVM
+    // while rustc compiles it, instead of after (3-4 ms).
     let preload = || {
-        if own_codegen {
-            let _ = crate::toolchain::load_libllvm(rustc);
+        match &archive_server {
+            Some((socket, handed)) => link_server::prepare(socket, handed.clone()),
+            None if own_codegen => {
+                let _ = crate::toolchain::load_libllvm(rustc);
+            }
+            None => {}
         }
         if let Some(server) = &mut server {
             server.start(link_server::Scope::Crate, &env);
@@ -501,8 +516,16 @@ fn handle(
     }
     let mut records: Vec<Record> = link.into_iter().collect();
     if own_codegen {
-        let archive = inv.out_dir.join(format!("lib{}.rlib", inv.stem()));
-        match own_codegen::compile_archive(&archive, inv, rustc, helpers, &codegen) {
+        let krate = own_codegen::ArchiveCrate::of(inv);
+        let served = archive_server
+            .and_then(|(socket, handed)| link_server::ask_archive(&socket, handed, &krate));
+        // Without a server, or if it failed: here (a crash contained by
+        // this worker's supervisor, as without a server).
+        let generated = match served {
+            Some(record) => Ok(record),
+            None => own_codegen::compile_archive(&krate, rustc, helpers, &codegen),
+        };
+        match generated {
             Ok(record) => records.push(record),
             // The archive holds bitcode no plain linker reads: build the
             // crate again, as cargo asked.
