@@ -370,6 +370,31 @@ fn mini_in_one_unit(dir: &str, env: &[(&str, &str)]) -> (String, String, String)
     )
 }
 
+/// The objects of the codegen units in the rlib of `mini` in `release`.
+fn mini_units(release: &Path) -> Vec<(String, Vec<u8>)> {
+    let rlib = std::fs::read_dir(release.join("deps"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("libmini-") && name.ends_with(".rlib")
+        })
+        .unwrap_or_else(|| panic!("no libmini-*.rlib in {}", release.display()));
+    let data = std::fs::read(&rlib).unwrap();
+    let archive = object::read::archive::ArchiveFile::parse(&*data).unwrap();
+    archive
+        .members()
+        .map(Result::unwrap)
+        .filter_map(|m| {
+            let name = String::from_utf8_lossy(m.name()).into_owned();
+            // `mini-<hash>.mini.<hash>-cgu.0.rcgu.o`: the unit's number.
+            let unit = name.rsplit_once("-cgu.")?.1.to_string();
+            Some((unit, m.data(&*data).unwrap().to_vec()))
+        })
+        .collect()
+}
+
 #[test]
 fn a_librarys_code_is_generated_by_the_builds_link_server() {
     let (log, out, printed) = mini_in_one_unit("cinline-one-unit", &[]);
@@ -380,6 +405,29 @@ fn a_librarys_code_is_generated_by_the_builds_link_server() {
     assert!(!out.contains("LLVM crashed"), "{out}");
     let expected = built().ws.join("mini-app/expected_output.txt");
     assert_eq!(printed, std::fs::read_to_string(expected).unwrap());
+    // The same objects as the wrapper generates itself, without a server
+    // (`RUSTC_WRAPPER` set by hand).
+    let by_hand = built().ws.join("target/wrapper-one-unit");
+    timed(
+        command(
+            env!("CARGO"),
+            &built().ws,
+            &["build", "--release", "--config"],
+        )
+        .arg("profile.release.package.mini.codegen-units=1")
+        .arg("--target-dir")
+        .arg(&by_hand)
+        .env("RUSTC_WRAPPER", env!("CARGO_BIN_EXE_cinline")),
+        "RUSTC_WRAPPER=cinline cargo build --release (mini in one unit)",
+    );
+    let served = mini_units(&built().ws.join("target/cinline-one-unit/release"));
+    assert_eq!(
+        served.len(),
+        1,
+        "{:?}",
+        served.iter().map(|u| &u.0).collect::<Vec<_>>()
+    );
+    assert!(served == mini_units(&by_hand.join("release")));
 }
 
 #[test]
