@@ -3,9 +3,10 @@
 //! `cc` crate), as `#[global_allocator]`: boxed slices of 1 to 64 words
 //! replacing one another in 64 slots, so that sizes and lifetimes vary.
 //!
-//! The allocator's C is not a helper of `bench-sys`: cinline leaves it out
-//! of line for now (inlining such crates' C is being taught to it), while
-//! `xlto` builds it with `-flto=thin` (`CFLAGS`) and can inline it.
+//! The allocator's C is not a helper of `bench-sys`: `cargo cinline`
+//! captures it (its build script's C compiled through `cinline-cc`) and
+//! inlines its allocation paths, while `xlto` builds it with `-flto=thin`
+//! (`CFLAGS`) and can inline it.
 
 #[path = "../common.rs"]
 mod common;
