@@ -73,6 +73,11 @@ fn built() -> &'static Built {
     })
 }
 
+/// What the fixture's program must print.
+fn expected_output() -> String {
+    std::fs::read_to_string(built().ws.join("mini-app/expected_output.txt")).unwrap()
+}
+
 fn text(out: &Output) -> String {
     format!(
         "{}{}",
@@ -121,10 +126,7 @@ fn the_program_prints_the_same_with_and_without_cinline() {
     let plain = run(built.ws.join("target/release/mini-app"));
     let inlined = run(built.ws.join("target/cinline/release/mini-app"));
     assert_eq!(plain, inlined);
-    assert_eq!(
-        plain,
-        std::fs::read_to_string(built.ws.join("mini-app/expected_output.txt")).unwrap()
-    );
+    assert_eq!(plain, expected_output());
 }
 
 /// The wrappers of `mini.h`'s functions with C state (a function-local
@@ -264,10 +266,7 @@ fn c_state_is_one_instance_in_the_dev_profile_too() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        std::fs::read_to_string(built.ws.join("mini-app/expected_output.txt")).unwrap()
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected_output());
 }
 
 #[test]
@@ -296,10 +295,7 @@ fn cinline_engine_llvm_tools_inlines_the_same() {
     assert_eq!(helper_symbols(&program), STATEFUL);
     let printed = Command::new(&program).output().unwrap();
     assert!(printed.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&printed.stdout),
-        std::fs::read_to_string(built.ws.join("mini-app/expected_output.txt")).unwrap()
-    );
+    assert_eq!(String::from_utf8_lossy(&printed.stdout), expected_output());
 }
 
 #[test]
@@ -403,8 +399,7 @@ fn a_librarys_code_is_generated_by_the_builds_link_server() {
         "{log}"
     );
     assert!(!out.contains("LLVM crashed"), "{out}");
-    let expected = built().ws.join("mini-app/expected_output.txt");
-    assert_eq!(printed, std::fs::read_to_string(expected).unwrap());
+    assert_eq!(printed, expected_output());
     // The same objects as the wrapper generates itself, without a server
     // (`RUSTC_WRAPPER` set by hand).
     let by_hand = built().ws.join("target/wrapper-one-unit");
@@ -449,8 +444,7 @@ fn a_link_server_crash_on_a_library_is_contained_and_named() {
     );
     assert!(out.contains("LLVM crashed"), "{out}");
     assert!(out.contains("rcgu.o.bc"), "{out}");
-    let expected = built().ws.join("mini-app/expected_output.txt");
-    assert_eq!(printed, std::fs::read_to_string(&expected).unwrap());
+    assert_eq!(printed, expected_output());
     // The dead server's directory, which nothing could remove, is removed
     // by the next build's server.
     let servers = || -> Vec<PathBuf> {
@@ -470,6 +464,6 @@ fn a_link_server_crash_on_a_library_is_contained_and_named() {
     assert_eq!(dead.len(), 1, "{dead:?}");
     let (_, out, printed) = mini_in_one_unit("cinline-server-crash", &[("TMPDIR", tmp_var)]);
     assert!(!out.contains("LLVM crashed"), "{out}");
-    assert_eq!(printed, std::fs::read_to_string(&expected).unwrap());
+    assert_eq!(printed, expected_output());
     assert!(!dead[0].exists(), "{:?}", servers());
 }
