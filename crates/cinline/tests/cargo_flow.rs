@@ -331,6 +331,9 @@ fn a_bad_cinline_variable_is_one_clear_error() {
     }
 }
 
+/// The `--config` value that makes `mini` one codegen unit.
+const MINI_IN_ONE_UNIT: &str = "profile.release.package.mini.codegen-units=1";
+
 /// `mini` in one codegen unit, built with `cargo cinline build --release`
 /// into `target/<dir>` with `env`: what the build logged and printed, and
 /// what the program prints.
@@ -346,7 +349,7 @@ fn mini_in_one_unit(dir: &str, env: &[(&str, &str)]) -> (String, String, String)
             "build",
             "--release",
             "--config",
-            "profile.release.package.mini.codegen-units=1",
+            MINI_IN_ONE_UNIT,
             "--target-dir",
         ],
     );
@@ -409,7 +412,7 @@ fn a_librarys_code_is_generated_by_the_builds_link_server() {
             &built().ws,
             &["build", "--release", "--config"],
         )
-        .arg("profile.release.package.mini.codegen-units=1")
+        .arg(MINI_IN_ONE_UNIT)
         .arg("--target-dir")
         .arg(&by_hand)
         .env("RUSTC_WRAPPER", env!("CARGO_BIN_EXE_cinline")),
