@@ -11,9 +11,18 @@
 #   scripts/bench.sh --clean-builds 0         # reuse bench/target (no clean build times)
 #   scripts/bench.sh --modes plain,cinline --runs 3 --rebuilds 3
 #   scripts/bench.sh --help                   # the harness's options
+#   scripts/bench.sh --pool a.json b.json     # earlier runs' rounds together; builds nothing
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
+
+# Pooling earlier runs reads their results.json only: the harness alone.
+for arg in "$@"; do
+    if [ "$arg" = --pool ]; then
+        cargo build --release --locked -q --manifest-path bench/harness/Cargo.toml --target-dir bench/harness/target
+        exec bench/harness/target/release/cinline-bench "$@"
+    fi
+done
 
 # 1. Machine: the same packages as the tests (root or sudo only if missing).
 scripts/setup.sh

@@ -16,7 +16,7 @@ use crate::modes::{Mode, Profile};
 use crate::Tools;
 
 /// One timed build.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct Timing {
     /// Wall time.
     pub wall_s: f64,
@@ -29,7 +29,7 @@ pub struct Timing {
 }
 
 /// What a series builds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// `rm -rf` of the target directory, then a build: every dependency.
@@ -40,6 +40,17 @@ pub enum Kind {
     /// itself (cargo finding everything fresh; for `cargo cinline`, the
     /// subcommand's dispatch and its own start too).
     Fresh,
+}
+
+impl Kind {
+    /// Its name in logs and in `results.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Clean => "clean",
+            Kind::Rebuild => "rebuild",
+            Kind::Fresh => "fresh",
+        }
+    }
 }
 
 /// A workspace the series build.
@@ -54,7 +65,7 @@ pub struct Workspace {
 }
 
 /// Builds of several modes, round by round.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Series {
     /// The workspace's name.
     pub workspace: String,
@@ -153,14 +164,19 @@ impl Series {
         base: Mode,
         compare: impl Fn(&Timing, &Timing) -> f64,
     ) -> Option<Spread> {
+        Spread::of(&self.each_round(mode, base, compare)?)
+    }
+
+    /// `compare` of `mode`'s and `base`'s builds, one value a round;
+    /// `None` if the series has not both.
+    pub fn each_round(
+        &self,
+        mode: Mode,
+        base: Mode,
+        compare: impl Fn(&Timing, &Timing) -> f64,
+    ) -> Option<Vec<f64>> {
         let (m, b) = (self.column(mode)?, self.column(base)?);
-        Spread::of(
-            &self
-                .rounds
-                .iter()
-                .map(|r| compare(&r[m], &r[b]))
-                .collect::<Vec<_>>(),
-        )
+        Some(self.rounds.iter().map(|r| compare(&r[m], &r[b])).collect())
     }
 }
 
@@ -338,11 +354,7 @@ impl Runner<'_> {
             rounds: Vec::new(),
             warnings: Vec::new(),
         };
-        let kind_name = match kind {
-            Kind::Clean => "clean",
-            Kind::Rebuild => "rebuild",
-            Kind::Fresh => "fresh",
-        };
+        let kind_name = kind.name();
         for i in 0..rounds {
             let mut round = vec![Timing::default(); modes.len()];
             for k in 0..modes.len() {

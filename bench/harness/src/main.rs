@@ -11,6 +11,7 @@
 mod builds;
 mod measure;
 mod modes;
+mod pool;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -49,6 +50,10 @@ RESULTS.md and results.json into the output directory.
   --target-root DIR   where the modes build (default: <bench-dir>/target)
   --out DIR           where the results go (default: <bench-dir>)
   --cinline-dir DIR   directory of cinline, cargo-cinline and cinline-cc (default: <repo>/target/release)
+  --pool FILE...      build nothing: print the build series of these results.json files
+                      (runs made at other times) with their rounds taken together, as
+                      ratios to plain: each file's median, the pooled median and its 95%
+                      interval; the last option
 
 Environment: BENCH_CLANG (clang-22), BENCH_LLVM_AR (llvm-ar-22), BENCH_LLD (lld-22, for
 -fuse-ld=), BENCH_VALGRIND (valgrind).";
@@ -88,6 +93,8 @@ pub struct Options {
     target_root: PathBuf,
     out: PathBuf,
     cinline_dir: PathBuf,
+    /// `--pool`'s files: nothing is built.
+    pool: Vec<PathBuf>,
 }
 
 fn parse_options() -> Result<Options> {
@@ -103,6 +110,7 @@ fn parse_options() -> Result<Options> {
         target_root: PathBuf::new(),
         out: PathBuf::new(),
         cinline_dir: PathBuf::new(),
+        pool: Vec::new(),
     };
     let (mut target_root, mut out, mut cinline_dir) = (None, None, None);
     let mut args = std::env::args().skip(1);
@@ -129,6 +137,12 @@ fn parse_options() -> Result<Options> {
             "--target-root" => target_root = Some(PathBuf::from(value("--target-root")?)),
             "--out" => out = Some(PathBuf::from(value("--out")?)),
             "--cinline-dir" => cinline_dir = Some(PathBuf::from(value("--cinline-dir")?)),
+            "--pool" => {
+                o.pool = args.by_ref().map(PathBuf::from).collect();
+                if o.pool.is_empty() {
+                    bail!("--pool needs results.json files");
+                }
+            }
             other => bail!("unknown option {other}\n{USAGE}"),
         }
     }
@@ -511,6 +525,10 @@ fn program_output(runner: &Runner, program: &Workspace, mode: Mode) -> Option<St
 fn run() -> Result<bool> {
     let started = Instant::now();
     let o = parse_options()?;
+    if !o.pool.is_empty() {
+        print!("{}", pool::table(&o.pool)?);
+        return Ok(true);
+    }
     builds::adopt_orphans()?;
     let tools = preflight(&o)?;
     let logs = o.target_root.join("logs");

@@ -141,7 +141,7 @@ fn xlto_rustflags(tools: &Tools) -> String {
 }
 
 /// A cargo profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
     /// `--profile release`.
