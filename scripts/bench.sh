@@ -16,11 +16,16 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
+harness=bench/harness/target/release/cinline-bench
+build_harness() {
+    cargo build --release --locked -q --manifest-path bench/harness/Cargo.toml --target-dir bench/harness/target
+}
+
 # Pooling earlier runs reads their results.json only: the harness alone.
 for arg in "$@"; do
     if [ "$arg" = --pool ]; then
-        cargo build --release --locked -q --manifest-path bench/harness/Cargo.toml --target-dir bench/harness/target
-        exec bench/harness/target/release/cinline-bench "$@"
+        build_harness
+        exec "$harness" "$@"
     fi
 done
 
@@ -37,7 +42,7 @@ cargo build --release --locked -q -p cinline
     echo "bench: 'cinline doctor' failed: run it to see why" >&2
     exit 1
 }
-cargo build --release --locked -q --manifest-path bench/harness/Cargo.toml --target-dir bench/harness/target
+build_harness
 
 # 3. Run.
-exec bench/harness/target/release/cinline-bench --cinline-dir "$target/release" "$@"
+exec "$harness" --cinline-dir "$target/release" "$@"
