@@ -9,7 +9,7 @@ use object::{Object, ObjectSymbol};
 use super::helpers::HelperSet;
 use super::record::{LeftCall, Unit};
 use crate::inline_attrs::Mismatch;
-use crate::link::{link, Codegen, LinkOptions, LinkOutcome};
+use crate::link::{link_object, Codegen, LinkOptions, LinkOutcome};
 use crate::report::{scan_object, scan_references};
 use crate::toolchain::Rustc;
 use crate::Error;
@@ -107,7 +107,7 @@ pub fn inline_cgu(
     let calls_found: usize = calls.values().map(|(refs, _)| refs).sum();
     let scratch = tempfile::tempdir().map_err(Error::write(std::env::temp_dir()))?;
     let output = scratch.path().join("cgu.o");
-    let outcome = link(
+    let (outcome, new) = link_object(
         &LinkOptions {
             krate: bitcode.to_path_buf(),
             helpers: helpers.bitcode.clone(),
@@ -122,7 +122,6 @@ pub fn inline_cgu(
         },
         rustc,
     )?;
-    let new = std::fs::read(&output).map_err(Error::read(&output))?;
     let before = defined_globals(bitcode, object, &helpers.symbols)?;
     let after = defined_globals(bitcode, &new, &helpers.symbols)?;
     if before != after {

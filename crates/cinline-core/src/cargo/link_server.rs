@@ -540,12 +540,23 @@ pub(super) fn ask(args: &[OsString]) -> Option<Outcome> {
         .iter()
         .flat_map(|j| (0..wanted).map_while(|_| j.try_acquire()))
         .collect();
-    let objects = tempfile::tempdir().ok()?;
+    // The objects go where rustc removes them after the link, else into
+    // a directory of ours, removed here after it.
+    let rustc_dir = linker::rustc_temp_dir(args, handed.out_dir().as_deref());
+    let own_dir = match rustc_dir {
+        Some(_) => None,
+        None => Some(tempfile::tempdir().ok()?),
+    };
+    let objects = match (&rustc_dir, &own_dir) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(dir)) => dir.path().to_path_buf(),
+        (None, None) => return None,
+    };
     let request = Request::Link {
         args: args.iter().map(|a| a.as_bytes().to_vec()).collect(),
         handed: handed.clone(),
         free_cores: tokens.len(),
-        objects: objects.path().to_path_buf(),
+        objects,
     };
     let reply = exchange::<Reply>(Path::new(&socket), &request);
     drop(tokens);
@@ -554,7 +565,11 @@ pub(super) fn ask(args: &[OsString]) -> Option<Outcome> {
             link: Some(line), ..
         }) => {
             let line: Vec<OsString> = line.into_iter().map(OsString::from_vec).collect();
-            Some(linker::run_real_linker(&handed.real_linker(), &line))
+            let real = handed.real_linker();
+            Some(match own_dir {
+                None => linker::become_real_linker(&real, &line),
+                Some(_) => linker::run_real_linker(&real, &line),
+            })
         }
         Ok(Reply { messages, .. }) => Some(Outcome {
             code: std::process::ExitCode::FAILURE,

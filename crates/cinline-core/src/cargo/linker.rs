@@ -90,7 +90,7 @@ impl Handed {
     }
 
     /// The crate's output directory.
-    fn out_dir(&self) -> Option<PathBuf> {
+    pub(super) fn out_dir(&self) -> Option<PathBuf> {
         self.get(env_keys::OUT_DIR).map(PathBuf::from)
     }
 
@@ -284,8 +284,8 @@ pub(super) fn links_a_test() -> bool {
     Handed::from_env().test()
 }
 
-/// Runs the real linker with `args` and passes its exit code through.
-pub(super) fn run_real_linker(real: &OsStr, args: &[OsString]) -> Outcome {
+/// The real linker with `args`.
+fn real_linker_command(real: &OsStr, args: &[OsString]) -> Command {
     // The real linker must not see our variables (it may be a compiler
     // driver that calls programs that call us).
     let mut cmd = Command::new(real);
@@ -300,13 +300,45 @@ pub(super) fn run_real_linker(real: &OsStr, args: &[OsString]) -> Outcome {
     ] {
         cmd.env_remove(key);
     }
-    match cmd.status() {
+    cmd
+}
+
+fn cannot_run_linker(real: &OsStr, e: &std::io::Error) -> Outcome {
+    Outcome::failed(format!(
+        "cannot run the linker {}: {e}",
+        real.to_string_lossy()
+    ))
+}
+
+/// Runs the real linker with `args` and passes its exit code through.
+pub(super) fn run_real_linker(real: &OsStr, args: &[OsString]) -> Outcome {
+    match real_linker_command(real, args).status() {
         Ok(status) => exit_code(status),
-        Err(e) => Outcome::failed(format!(
-            "cannot run the linker {}: {e}",
-            real.to_string_lossy()
-        )),
+        Err(e) => cannot_run_linker(real, &e),
     }
+}
+
+/// Becomes the real linker with `args` (`exec`), where nothing is left to
+/// do after it: rustc then waits for one process, not two. Returns only if
+/// the linker could not be started.
+pub(super) fn become_real_linker(real: &OsStr, args: &[OsString]) -> Outcome {
+    use std::os::unix::process::CommandExt;
+    let e = real_linker_command(real, args).exec();
+    cannot_run_linker(real, &e)
+}
+
+/// rustc's temporary directory for this link, if `args` name something in
+/// it (`symbols.o` on ELF targets): `rustc` followed by random letters, in
+/// the crate's output directory `out_dir`. rustc removes it, and whatever
+/// is in it, once its linker is done.
+pub(super) fn rustc_temp_dir(args: &[OsString], out_dir: Option<&Path>) -> Option<PathBuf> {
+    let out_dir = out_dir?;
+    args.iter().find_map(|arg| {
+        let dir = Path::new(arg).parent()?;
+        let name = dir.file_name()?.to_str()?;
+        let rustc_made = name.len() > "rustc".len() && name.starts_with("rustc");
+        (rustc_made && dir.parent() == Some(out_dir) && dir.is_dir()).then(|| dir.to_path_buf())
+    })
 }
 
 /// One of this crate's bitcode objects on the link line, which rustc left

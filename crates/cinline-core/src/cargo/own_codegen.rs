@@ -48,7 +48,7 @@ use super::rustc_args::{with_codegen_options, without_codegen_option, Invocation
 use super::{archive, is_unit, log, HelperSet};
 use crate::bitcode::is_bitcode;
 use crate::inline_attrs::Mismatch;
-use crate::link::{link, Codegen, LinkOptions, LinkOutcome, OptLevel, Part};
+use crate::link::{link_object, Codegen, LinkOptions, LinkOutcome, OptLevel, Part};
 use crate::toolchain::Rustc;
 use crate::Error;
 
@@ -560,7 +560,7 @@ fn link_job(
         Some(part) => scratch.join(format!("{}.part{}", job.name, part.index)),
         None => scratch.join(job.name),
     };
-    let outcome = link(
+    let (outcome, object) = link_object(
         &LinkOptions {
             krate: bitcode.clone(),
             helpers: helpers.bitcode.clone(),
@@ -577,7 +577,6 @@ fn link_job(
         },
         rustc,
     )?;
-    let object = std::fs::read(&output).map_err(Error::read(&output))?;
     if let Some(kept) = kept.filter(|_| outcome.helper_calls == 0 && outcome.warnings.is_empty()) {
         if let Some(data) = bytes() {
             kept.put(job.name, &data, &object);

@@ -83,7 +83,13 @@ fn save_temp(opts: &LinkOptions, stage: &str, module: &Module<'_>) -> crate::Res
     Ok(())
 }
 
-pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<LinkOutcome> {
+/// The link; its object written to `opts.output`, or returned
+/// (`in_memory`).
+pub(super) fn link(
+    llvm: &'static Llvm,
+    opts: &LinkOptions,
+    in_memory: bool,
+) -> crate::Result<(LinkOutcome, Option<Vec<u8>>)> {
     let start = std::time::Instant::now();
     let ctx = llvm.context();
     let mut prepared = prepare(&ctx, llvm.version(), opts)?;
@@ -133,7 +139,12 @@ pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<Lin
     let object = machine
         .emit_object(&module)
         .map_err(|e| llvm_error("code generation failed", e))?;
-    write_atomic(&opts.output, &object)?;
+    let object = if in_memory {
+        Some(object)
+    } else {
+        write_atomic(&opts.output, &object)?;
+        None
+    };
     crate::cargo::log(|| {
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
         format!(
@@ -144,14 +155,15 @@ pub(super) fn link(llvm: &'static Llvm, opts: &LinkOptions) -> crate::Result<Lin
             ms(start.elapsed() - optimized)
         )
     });
-    Ok(LinkOutcome {
+    let outcome = LinkOutcome {
         helper_symbols: prepared.helper_symbols,
         mismatches: prepared.mismatches,
         warnings: Vec::new(),
         helper_calls: prepared.helper_calls,
         called_helpers: prepared.called_helpers,
         out_of_line,
-    })
+    };
+    Ok((outcome, object))
 }
 
 /// Each function and variable in its own section (ELF targets only).

@@ -192,6 +192,29 @@ pub struct LinkOutcome {
 
 /// Links the helpers into the crate and writes its object.
 pub fn link(opts: &LinkOptions, rustc: &Rustc) -> crate::Result<LinkOutcome> {
+    link_to(opts, rustc, false).map(|(outcome, _)| outcome)
+}
+
+/// Links as [`link`] does and hands back the object: made in memory by
+/// the rustc-llvm engine (`opts.output` is not written), read from
+/// `opts.output` where the llvm-tools engine's clang wrote it. For callers
+/// that put the object somewhere else (an archive, the linker's line):
+/// each object is written once, not first to a file of its own.
+pub fn link_object(opts: &LinkOptions, rustc: &Rustc) -> crate::Result<(LinkOutcome, Vec<u8>)> {
+    let (outcome, object) = link_to(opts, rustc, true)?;
+    let object = match object {
+        Some(object) => object,
+        None => std::fs::read(&opts.output).map_err(crate::Error::read(&opts.output))?,
+    };
+    Ok((outcome, object))
+}
+
+/// [`link`], the object kept in memory where the engine can (`in_memory`).
+fn link_to(
+    opts: &LinkOptions,
+    rustc: &Rustc,
+    in_memory: bool,
+) -> crate::Result<(LinkOutcome, Option<Vec<u8>>)> {
     let mut warnings = Vec::new();
     let llvm = match load_libllvm(rustc) {
         Ok(llvm) => Some(llvm),
@@ -213,10 +236,10 @@ pub fn link(opts: &LinkOptions, rustc: &Rustc) -> crate::Result<LinkOutcome> {
     } else {
         Engine::LlvmTools
     });
-    let mut outcome = match (engine, llvm) {
-        (Engine::RustcLlvm, Some(llvm)) => in_process::link(llvm, opts)?,
-        (_, llvm) => llvm_tools::link(llvm, rustc, opts)?,
+    let (mut outcome, object) = match (engine, llvm) {
+        (Engine::RustcLlvm, Some(llvm)) => in_process::link(llvm, opts, in_memory)?,
+        (_, llvm) => (llvm_tools::link(llvm, rustc, opts)?, None),
     };
     outcome.warnings.splice(0..0, warnings);
-    Ok(outcome)
+    Ok((outcome, object))
 }
