@@ -542,15 +542,12 @@ pub(super) fn ask(args: &[OsString]) -> Option<Outcome> {
         .collect();
     // The objects go where rustc removes them after the link, else into
     // a directory of ours, removed here after it.
-    let rustc_dir = linker::rustc_temp_dir(args, handed.out_dir().as_deref());
-    let own_dir = match rustc_dir {
-        Some(_) => None,
-        None => Some(tempfile::tempdir().ok()?),
-    };
-    let objects = match (&rustc_dir, &own_dir) {
-        (Some(dir), _) => dir.clone(),
-        (None, Some(dir)) => dir.path().to_path_buf(),
-        (None, None) => return None,
+    let (objects, own_dir) = match linker::rustc_temp_dir(args, handed.out_dir().as_deref()) {
+        Some(dir) => (dir, None),
+        None => {
+            let dir = tempfile::tempdir().ok()?;
+            (dir.path().to_path_buf(), Some(dir))
+        }
     };
     let request = Request::Link {
         args: args.iter().map(|a| a.as_bytes().to_vec()).collect(),
@@ -566,7 +563,8 @@ pub(super) fn ask(args: &[OsString]) -> Option<Outcome> {
         }) => {
             let line: Vec<OsString> = line.into_iter().map(OsString::from_vec).collect();
             let real = handed.real_linker();
-            Some(match own_dir {
+            // A directory of ours must outlive the link: no `exec` then.
+            Some(match &own_dir {
                 None => linker::become_real_linker(&real, &line),
                 Some(_) => linker::run_real_linker(&real, &line),
             })

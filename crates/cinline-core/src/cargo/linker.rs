@@ -529,6 +529,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rustc_s_temporary_directory_is_the_one_in_the_output_directory() {
+        let out = tempfile::tempdir().unwrap();
+        let temp = out.path().join("rustcAbC123");
+        std::fs::create_dir(&temp).unwrap();
+        let own = out.path().join("rustc");
+        std::fs::create_dir(&own).unwrap();
+        let arg = |p: std::path::PathBuf| OsString::from(p);
+        let symbols = arg(temp.join("symbols.o"));
+        let found = rustc_temp_dir(&["-m64".into(), symbols.clone()], Some(out.path()));
+        assert_eq!(found, Some(temp.clone()));
+        // Named elsewhere, or only `rustc`, or no output directory: none.
+        let elsewhere = tempfile::tempdir().unwrap();
+        assert_eq!(
+            rustc_temp_dir(std::slice::from_ref(&symbols), Some(elsewhere.path())),
+            None
+        );
+        assert_eq!(
+            rustc_temp_dir(&[arg(own.join("x.o"))], Some(out.path())),
+            None
+        );
+        assert_eq!(rustc_temp_dir(&[symbols], None), None);
+    }
+
+    #[test]
     fn only_the_plugin_options_rustc_adds_are_dropped() {
         for arg in [
             "-Wl,-plugin-opt=O3,-plugin-opt=mcpu=x86-64",
