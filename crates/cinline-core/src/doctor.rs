@@ -11,7 +11,7 @@ use std::process::Command;
 
 use crate::cc::{compile, CcOptions};
 use crate::full_message;
-use crate::link::{link, Engine, LinkOptions};
+use crate::link::{link_object, Engine, LinkOptions};
 use crate::report::scan_object;
 use crate::toolchain::{find_libllvm, list_tools, load_libllvm, run, Rustc};
 
@@ -177,7 +177,7 @@ fn build_sample(rustc: &Rustc, clang: &Path, dir: &Path) -> crate::Result<()> {
 /// left in the object.
 fn prove(rustc: &Rustc, engine: Engine, dir: &Path) -> crate::Result<usize> {
     let output = dir.join(format!("sample-{engine}.o"));
-    link(
+    let (_, data) = link_object(
         &LinkOptions {
             krate: dir.join("sample.bc"),
             helpers: vec![dir.join("helper.bc")],
@@ -187,7 +187,6 @@ fn prove(rustc: &Rustc, engine: Engine, dir: &Path) -> crate::Result<usize> {
         },
         rustc,
     )?;
-    let data = std::fs::read(&output).map_err(crate::Error::read(&output))?;
     let helpers: BTreeSet<String> = [HELPER.to_string()].into();
     let found = scan_object(&output, &data, &helpers)?;
     Ok(found
