@@ -180,6 +180,9 @@ api! {
     LLVMGetNextBasicBlock: fn(BasicBlockRef) -> BasicBlockRef;
     LLVMGetFirstInstruction: fn(BasicBlockRef) -> ValueRef;
     LLVMGetNextInstruction: fn(ValueRef) -> ValueRef;
+    LLVMGetBasicBlockTerminator: fn(BasicBlockRef) -> ValueRef;
+    LLVMGetNumSuccessors: fn(ValueRef) -> c_uint;
+    LLVMGetSuccessor: fn(ValueRef, c_uint) -> BasicBlockRef;
     LLVMGetTargetFromTriple: fn(*const c_char, *mut TargetRef, *mut *mut c_char) -> Bool;
     LLVMCreateTargetMachine: fn(TargetRef, *const c_char, *const c_char, *const c_char, c_int, c_int, c_int) -> TargetMachineRef;
     LLVMDisposeTargetMachine: fn(TargetMachineRef);

@@ -46,6 +46,63 @@ impl<'m> Function<'m> {
         }
         out
     }
+
+    /// The functions this body uses other than as the callee of a call:
+    /// their addresses stored, passed or compared. Each once, in order of
+    /// first use. C `main` names Rust's `main` this way: it hands it to
+    /// `std::rt::lang_start` as a function pointer.
+    pub fn functions_used_as_values(&self) -> Vec<Function<'m>> {
+        let context = self.as_global().context;
+        let api = context.api;
+        let mut out: Vec<Function<'m>> = Vec::new();
+        // SAFETY: walking the blocks, instructions and operands of a live
+        // function without changing them.
+        unsafe {
+            let mut block = (api.LLVMGetFirstBasicBlock)(self.as_global().raw.as_ptr());
+            while !block.is_null() {
+                let mut inst = (api.LLVMGetFirstInstruction)(block);
+                while !inst.is_null() {
+                    let callee = if is_call(api, inst) {
+                        (api.LLVMGetCalledValue)(inst)
+                    } else {
+                        std::ptr::null_mut()
+                    };
+                    for i in 0..(api.LLVMGetNumOperands)(inst).max(0) as c_uint {
+                        let operand = (api.LLVMGetOperand)(inst, i);
+                        if operand == callee || (api.LLVMIsAFunction)(operand).is_null() {
+                            continue;
+                        }
+                        if let Some(raw) = NonNull::new(operand) {
+                            if !out.iter().any(|f| f.as_global().raw == raw) {
+                                out.push(Function::new(context, raw));
+                            }
+                        }
+                    }
+                    inst = (api.LLVMGetNextInstruction)(inst);
+                }
+                block = (api.LLVMGetNextBasicBlock)(block);
+            }
+        }
+        out
+    }
+}
+
+/// The blocks control can pass to from `block`: its terminator's
+/// successors (none for a block without one).
+///
+/// # Safety
+/// `block` must be a live basic block.
+unsafe fn successors(api: &Api, block: api::BasicBlockRef) -> Vec<api::BasicBlockRef> {
+    // SAFETY: reading the terminator of a live block.
+    unsafe {
+        let terminator = (api.LLVMGetBasicBlockTerminator)(block);
+        if terminator.is_null() {
+            return Vec::new();
+        }
+        (0..(api.LLVMGetNumSuccessors)(terminator))
+            .map(|i| (api.LLVMGetSuccessor)(terminator, i))
+            .collect()
+    }
 }
 
 /// # Safety
@@ -75,6 +132,29 @@ impl<'m> CallSite<'m> {
                 return None;
             }
             NonNull::new(callee).map(|raw| Function::new(self.context, raw))
+        }
+    }
+
+    /// Whether the call is in a loop of its function: its block can be
+    /// reached again from itself, so the call may run more than once per
+    /// call of the function.
+    pub fn in_loop(&self) -> bool {
+        let api = self.api();
+        // SAFETY: walking the control flow of the call's live function
+        // without changing it.
+        unsafe {
+            let home = (api.LLVMGetInstructionParent)(self.raw.as_ptr());
+            let mut seen = std::collections::HashSet::new();
+            let mut stack = successors(api, home);
+            while let Some(block) = stack.pop() {
+                if block == home {
+                    return true;
+                }
+                if seen.insert(block) {
+                    stack.extend(successors(api, block));
+                }
+            }
+            false
         }
     }
 

@@ -118,6 +118,7 @@ pub fn inline_cgu(
             budget: crate::env::inline_budget()?,
             engine: crate::env::engine()?,
             helper_index: helpers.index.clone(),
+            captured_everywhere: crate::env::strict(),
             ..LinkOptions::default()
         },
         rustc,

@@ -573,6 +573,7 @@ fn link_job(
             engine: crate::env::engine()?,
             part: job.part.clone(),
             siblings,
+            captured_everywhere: crate::env::strict(),
             ..LinkOptions::default()
         },
         rustc,

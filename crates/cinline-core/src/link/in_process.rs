@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use cinline_llvm::{Llvm, Module, OptLevel, TargetMachine};
 
 use super::prepare::{mark_always_inline, prepare, resolve, target_machine, Resolved};
-use super::{one_definition, LinkOptions, LinkOutcome, Passes};
+use super::{one_definition, run_once, LinkOptions, LinkOutcome, Passes};
 use crate::{write_atomic, Error};
 
 /// The function pipeline run on each caller of a helper once the helpers
@@ -94,7 +94,7 @@ pub(super) fn link(
     let ctx = llvm.context();
     let mut prepared = prepare(&ctx, llvm.version(), opts)?;
     let read = start.elapsed();
-    let out_of_line = one_definition::apply_all(&mut prepared);
+    let mut out_of_line = one_definition::apply_all(&mut prepared);
     let mut module = prepared.krate;
     for (path, helper) in prepared.helpers {
         module.link_in(helper).map_err(|e| Error::Llvm {
@@ -103,6 +103,12 @@ pub(super) fn link(
         })?;
     }
     mark_always_inline(&module, &prepared.helper_symbols, &prepared.mismatches);
+    if !opts.captured_everywhere {
+        out_of_line.extend(run_once::keep_calls_that_run_once(
+            &module,
+            &prepared.captured_symbols,
+        ));
+    }
     save_temp(opts, "merged", &module)?;
     // Without helpers linked in, the module is rustc's own, as it made it:
     // nothing to verify, nothing to inline.

@@ -16,6 +16,7 @@ mod llvm_tools;
 mod one_definition;
 mod options;
 pub(crate) mod prepare;
+mod run_once;
 mod split;
 mod units;
 
@@ -154,6 +155,10 @@ pub struct LinkOptions {
     /// where LLVM's inliner finds it worth it (`units.rs`; rustc-llvm
     /// engine, and the llvm-tools engine where rustc's libLLVM loads).
     pub siblings: Vec<PathBuf>,
+    /// Inline captured functions also where the call runs once (Rust's
+    /// `main` outside its loops), which the rustc-llvm engine otherwise
+    /// leaves calls ([`run_once`]): `CINLINE_STRICT`.
+    pub captured_everywhere: bool,
 }
 
 /// A helper the link kept out of line on purpose: calls to it go to its

@@ -34,6 +34,9 @@ pub struct Prepared<'ctx> {
     pub callers: BTreeSet<String>,
     /// Call sites of helpers in the crate.
     pub helper_calls: usize,
+    /// The functions imported from captured C (a subset of
+    /// `helper_symbols`).
+    pub captured_symbols: BTreeSet<String>,
     /// The helpers the crate calls (declares).
     pub called_helpers: BTreeSet<String>,
     /// Helpers the crate declares with another IR type than their
@@ -96,6 +99,7 @@ pub fn prepare<'ctx>(
     let mut helpers = Vec::new();
     let mut helper_symbols = Vec::new();
     let mut left_out = Vec::new();
+    let mut captured_symbols = BTreeSet::new();
     // The functions the crate declares: the helpers and captured C it calls.
     let declared: BTreeSet<String> = declarations(&krate).into_iter().collect();
     for (path, module, fingerprint) in read_helpers(ctx, engine, &declared, opts)? {
@@ -152,6 +156,7 @@ pub fn prepare<'ctx>(
             for symbol in module.defined_symbols() {
                 if !owners.contains_key(&symbol) {
                     owners.insert(symbol.clone(), path.clone());
+                    captured_symbols.insert(symbol.clone());
                     helper_symbols.push(symbol);
                 }
             }
@@ -203,6 +208,7 @@ pub fn prepare<'ctx>(
         modified: checked.modified,
         callers,
         helper_calls,
+        captured_symbols,
         called_helpers,
         left_out,
     })
