@@ -23,27 +23,19 @@ impl<'m> Function<'m> {
     /// declaration).
     pub fn call_sites(&self) -> Vec<CallSite<'m>> {
         let context = self.as_global().context;
-        let api = context.api;
         let mut out = Vec::new();
-        // SAFETY: walking the blocks and instructions of a live function
-        // without changing them.
-        unsafe {
-            let mut block = (api.LLVMGetFirstBasicBlock)(self.as_global().raw.as_ptr());
-            while !block.is_null() {
-                let mut inst = (api.LLVMGetFirstInstruction)(block);
-                while let Some(raw) = NonNull::new(inst) {
-                    if is_call(api, inst) {
-                        out.push(CallSite {
-                            context,
-                            raw,
-                            _module: PhantomData,
-                        });
-                    }
-                    inst = (api.LLVMGetNextInstruction)(inst);
+        self.for_each_instruction(|inst| {
+            // SAFETY: classifying a live instruction.
+            if unsafe { is_call(context.api, inst) } {
+                if let Some(raw) = NonNull::new(inst) {
+                    out.push(CallSite {
+                        context,
+                        raw,
+                        _module: PhantomData,
+                    });
                 }
-                block = (api.LLVMGetNextBasicBlock)(block);
             }
-        }
+        });
         out
     }
 
@@ -55,34 +47,27 @@ impl<'m> Function<'m> {
         let context = self.as_global().context;
         let api = context.api;
         let mut out: Vec<Function<'m>> = Vec::new();
-        // SAFETY: walking the blocks, instructions and operands of a live
-        // function without changing them.
-        unsafe {
-            let mut block = (api.LLVMGetFirstBasicBlock)(self.as_global().raw.as_ptr());
-            while !block.is_null() {
-                let mut inst = (api.LLVMGetFirstInstruction)(block);
-                while !inst.is_null() {
-                    let callee = if is_call(api, inst) {
-                        (api.LLVMGetCalledValue)(inst)
-                    } else {
-                        std::ptr::null_mut()
-                    };
-                    for i in 0..(api.LLVMGetNumOperands)(inst).max(0) as c_uint {
-                        let operand = (api.LLVMGetOperand)(inst, i);
-                        if operand == callee || (api.LLVMIsAFunction)(operand).is_null() {
-                            continue;
-                        }
-                        if let Some(raw) = NonNull::new(operand) {
-                            if !out.iter().any(|f| f.as_global().raw == raw) {
-                                out.push(Function::new(context, raw));
-                            }
+        self.for_each_instruction(|inst| {
+            // SAFETY: reading the operands of a live instruction.
+            unsafe {
+                let callee = if is_call(api, inst) {
+                    (api.LLVMGetCalledValue)(inst)
+                } else {
+                    std::ptr::null_mut()
+                };
+                for i in 0..(api.LLVMGetNumOperands)(inst).max(0) as c_uint {
+                    let operand = (api.LLVMGetOperand)(inst, i);
+                    if operand == callee || (api.LLVMIsAFunction)(operand).is_null() {
+                        continue;
+                    }
+                    if let Some(raw) = NonNull::new(operand) {
+                        if !out.iter().any(|f| f.as_global().raw == raw) {
+                            out.push(Function::new(context, raw));
                         }
                     }
-                    inst = (api.LLVMGetNextInstruction)(inst);
                 }
-                block = (api.LLVMGetNextBasicBlock)(block);
             }
-        }
+        });
         out
     }
 }

@@ -527,21 +527,28 @@ impl<'m> Function<'m> {
     /// The number of IR instructions in the body (0 for a declaration): a
     /// rough size, for telling why a call was not inlined.
     pub fn instruction_count(&self) -> usize {
-        let api = self.api();
         let mut count = 0;
-        // SAFETY: walking blocks and instructions without changing them.
+        self.for_each_instruction(|_| count += 1);
+        count
+    }
+
+    /// Visits each instruction of the body, block by block, in order
+    /// (none for a declaration). `visit` must not change the IR.
+    pub(crate) fn for_each_instruction(&self, mut visit: impl FnMut(api::ValueRef)) {
+        let api = self.api();
+        // SAFETY: walking blocks and instructions of a live function; the
+        // visitor only reads them.
         unsafe {
             let mut block = (api.LLVMGetFirstBasicBlock)(self.global.raw.as_ptr());
             while !block.is_null() {
                 let mut inst = (api.LLVMGetFirstInstruction)(block);
                 while !inst.is_null() {
-                    count += 1;
+                    visit(inst);
                     inst = (api.LLVMGetNextInstruction)(inst);
                 }
                 block = (api.LLVMGetNextBasicBlock)(block);
             }
         }
-        count
     }
 }
 
